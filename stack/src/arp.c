@@ -296,3 +296,18 @@ int neigh_dump(struct neigh_entry *out, int max)
 	rte_spinlock_unlock(&neigh_lock);
 	return n;
 }
+
+int neigh_add_static(uint32_t ip, const struct rte_ether_addr *mac)
+{
+	struct neigh_entry *e;
+
+	rte_spinlock_lock(&neigh_lock);
+	e = neigh_get(ip, 1);
+	if (e) {
+		rte_ether_addr_copy(mac, &e->mac);
+		e->state = NEIGH_REACHABLE;
+		e->expire = UINT64_MAX;	/* never goes stale */
+	}
+	rte_spinlock_unlock(&neigh_lock);
+	return e ? 0 : -1;
+}

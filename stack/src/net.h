@@ -58,6 +58,8 @@ void neigh_tick(struct tpa_worker *w, uint64_t now);
 void arp_send_gratuitous(struct tpa_worker *w);
 /** Snapshot for tools: copy up to @p max entries in use. */
 int neigh_dump(struct neigh_entry *out, int max);
+/** Add a permanent entry (static neighbour; tests). */
+int neigh_add_static(uint32_t ip, const struct rte_ether_addr *mac);
 /** Tests: drop every entry and its pending packets. */
 void neigh_flush(void);
 const char *neigh_state_name(int s);

@@ -59,7 +59,7 @@ int tpa_connect_to(const char *server, uint16_t port, const struct tpa_sock_opts
 		errno = ENETUNREACH;
 		return -1;
 	}
-	w->now = rte_rdtsc();
+	w->now = tpa_now();
 	sk = tcp_sock_alloc(w);
 	if (!sk)
 		return -1;
@@ -254,7 +254,7 @@ int tpa_close(int sid)
 	}
 	sk->flags |= SK_CLOSED_BY_APP;
 	sk->ev_interest = 0;
-	sk->w->now = rte_rdtsc();
+	sk->w->now = tpa_now();
 	switch (sk->state) {
 	case TPA_TCP_CLOSED:
 		free_rx_queues(sk);
@@ -340,7 +340,7 @@ static void txq_commit(struct tcp_sock *sk, struct tx_desc *d, uint64_t tsc_star
 
 	d->seq = sk->snd_una + sk->snd_queued;
 	d->tsc_start = tsc_start;
-	d->tsc_submit = rte_rdtsc();
+	d->tsc_submit = tpa_now();
 	sk->txq_tail++;
 	sk->snd_queued += d->len;
 	if (sk->lat)
@@ -350,7 +350,7 @@ static void txq_commit(struct tcp_sock *sk, struct tx_desc *d, uint64_t tsc_star
 
 ssize_t tpa_write(int sid, const void *buf, size_t count)
 {
-	uint64_t t0 = rte_rdtsc();
+	uint64_t t0 = tpa_now();
 	struct tcp_sock *sk = owned_sock(sid);
 	const char *p = buf;
 	size_t done = 0;
@@ -395,7 +395,7 @@ ssize_t tpa_write(int sid, const void *buf, size_t count)
 
 ssize_t tpa_zwritev(int sid, const struct tpa_iovec *iov, int nr_iov)
 {
-	uint64_t t0 = rte_rdtsc();
+	uint64_t t0 = tpa_now();
 	struct tcp_sock *sk = owned_sock(sid);
 	size_t done = 0;
 
@@ -508,7 +508,7 @@ ssize_t tpa_read(int sid, void *buf, size_t count)
 {
 	struct tcp_sock *sk = owned_sock(sid);
 	size_t done = 0;
-	uint64_t now = rte_rdtsc();
+	uint64_t now = tpa_now();
 	int rc;
 
 	if (!sk)
@@ -553,7 +553,7 @@ static void zread_done(void *base, void *param)
 		if (rte_mbuf_refcnt_read(m) == 1) {
 			sk->zread_bytes -= n;
 			if (sk->lat)
-				tcp_lat_read_done(m, rte_rdtsc());
+				tcp_lat_read_done(m, tpa_now());
 			if (sk->w == tpa_worker_self())
 				maybe_window_update(sk);
 		}
@@ -564,7 +564,7 @@ static void zread_done(void *base, void *param)
 ssize_t tpa_zreadv(int sid, struct tpa_iovec *iov, int nr_iov)
 {
 	struct tcp_sock *sk = owned_sock(sid);
-	uint64_t now = rte_rdtsc();
+	uint64_t now = tpa_now();
 	size_t done = 0;
 	int n = 0, rc;
 

@@ -154,7 +154,7 @@ struct tcp_sock *tcp_sock_alloc(struct tpa_worker *w)
 	sk->w = w;
 	sk->state = TPA_TCP_CLOSED;
 	tpa_timer_init(&sk->timer, NULL);
-	sk->created_tsc = sk->state_tsc = w->now ? w->now : rte_rdtsc();
+	sk->created_tsc = sk->state_tsc = w->now ? w->now : tpa_now();
 	sk->snd_buf = tpa_cfg.snd_buf;
 	sk->rcv_buf = tpa_cfg.rcv_buf;
 	sk->cc = &tcp_cc_newreno;
@@ -254,7 +254,7 @@ uint16_t tcp_port_alloc(uint32_t lip, uint32_t rip, uint16_t rport)
 {
 	static uint32_t next;	/* a hint; races between workers are harmless */
 	const uint32_t lo = 32768, span = 61000 - 32768;
-	uint32_t start = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) + (uint32_t)(rte_rdtsc() & 0xff);
+	uint32_t start = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) + (uint32_t)(tpa_now() & 0xff);
 
 	for (uint32_t i = 0; i < span; i++) {
 		uint16_t p = rte_cpu_to_be_16((uint16_t)(lo + (start + i) % span));

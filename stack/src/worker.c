@@ -26,6 +26,7 @@
 struct tpa_worker *tpa_workers;
 int tpa_nr_workers;
 uint64_t tpa_tsc_hz;
+uint64_t tpa_clock_offset;
 
 static __thread struct tpa_worker *self;
 
@@ -183,7 +184,7 @@ static void debug_slow(void)
 
 static void worker_sleep(struct tpa_worker *w)
 {
-	uint64_t next = tpa_timer_next(&w->timers), now = rte_rdtsc();
+	uint64_t next = tpa_timer_next(&w->timers), now = tpa_now();
 	uint64_t max_us = tpa_cfg.idle_sleep_us, us = max_us;
 
 	if (next != UINT64_MAX) {
@@ -218,7 +219,7 @@ static void worker_sleep(struct tpa_worker *w)
 void tpa_worker_run(struct tpa_worker *w)
 {
 	struct rte_mbuf *pkts[256];
-	uint64_t start = rte_rdtsc();
+	uint64_t start = tpa_now();
 	uint16_t n = 0, nh;
 	int work;
 
@@ -259,7 +260,7 @@ void tpa_worker_run(struct tpa_worker *w)
 	if (work) {
 		w->stats.polls_busy++;
 		w->empty_polls = 0;
-		w->stats.cycles_busy += rte_rdtsc() - start;
+		w->stats.cycles_busy += tpa_now() - start;
 	} else {
 		w->stats.polls_empty++;
 		if (tpa_cfg.idle == TPA_IDLE_BACKOFF && ++w->empty_polls >= tpa_cfg.idle_polls) {

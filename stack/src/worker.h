@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_cycles.h>
 
 #include "tpa.h"
 #include "timer.h"
@@ -87,6 +88,14 @@ struct tpa_worker {
 extern struct tpa_worker *tpa_workers;
 extern int tpa_nr_workers;
 extern uint64_t tpa_tsc_hz;
+/** Added to the TSC everywhere the stack reads time; tests move it forward. */
+extern uint64_t tpa_clock_offset;
+
+/** The stack's clock: TSC cycles (plus the test offset). */
+static inline uint64_t tpa_now(void)
+{
+	return rte_rdtsc() + tpa_clock_offset;
+}
 
 static inline void tpa_drop(struct tpa_worker *w, struct rte_mbuf *m, enum tpa_drop_reason why)
 {
