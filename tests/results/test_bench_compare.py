@@ -8,7 +8,7 @@ a latency shift, so "the new revision is slower" is known in advance.
 import os
 import subprocess
 
-from conftest import HERE, TOP
+from res_paths import HERE, TOP
 
 BENCH = os.path.join(TOP, "ci", "bench-compare")
 

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import TOP
+from res_paths import TOP
 from gen_runs import gen_run
 
 GATES = os.path.join(TOP, "ci", "perf-gates.yaml")
