@@ -80,6 +80,7 @@ static const struct key_desc keys[] = {
 	BOOL("obs.latency", latency, 1),
 	BOOL("obs.trace", trace, 1),
 	U32("obs.trace_records", trace_records, 64, 1 << 20, 0),
+	U32("obs.archive_max", archive_max, 1, 4096, 1),
 	STR("obs.run_dir", run_dir),
 	STR("obs.id", id),
 	{ "log.level", K_LOGLVL, OFF(log_level), 0, 0, 0, 1 },
@@ -137,6 +138,7 @@ void tpa_cfg_defaults(struct tpa_cfg *c)
 	c->latency = 1;
 	c->trace = 1;
 	c->trace_records = 2048;
+	c->archive_max = 64;
 	snprintf(c->run_dir, sizeof(c->run_dir), "/run/tpa");
 	c->log_level = 1;
 }
@@ -165,6 +167,8 @@ static int parse_u32(const char *v, uint32_t *out)
 		x <<= 10, end++;
 	else if (*end == 'm' || *end == 'M')
 		x <<= 20, end++;
+	else if (*end == 'g' || *end == 'G')
+		x <<= 30, end++;
 	if (*end || x > UINT32_MAX)
 		return -1;
 	*out = (uint32_t)x;

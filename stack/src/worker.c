@@ -167,8 +167,21 @@ void tpa_worker_xmit(struct tpa_worker *w, struct rte_mbuf *m)
 	tpa_worker_xmit_raw(w, m);
 }
 
+#ifdef TPA_DEBUG_SLOW
+/* -Dslow_knob=true: a fixed extra cost per received packet (about 2000
+ * instructions), so the instruction-count gate has a known regression to catch */
+static void debug_slow_fixed(void)
+{
+	for (volatile int i = 0; i < 500; i++)
+		;
+}
+#endif
+
 void tpa_worker_input(struct tpa_worker *w, struct rte_mbuf *m)
 {
+#ifdef TPA_DEBUG_SLOW
+	debug_slow_fixed();
+#endif
 	w->stats.rx_pkts++;
 	w->stats.rx_bytes += m->pkt_len;
 	eth_input(w, m);
