@@ -60,6 +60,7 @@ struct tpa_cfg {
 	int latency;		/* per-socket stage histograms on */
 	int trace;		/* per-socket trace ring on */
 	uint32_t trace_records;
+	uint32_t archive_max;	/* trace archives kept (newest) */
 	char run_dir[TPA_CFG_STR_MAX];
 	char id[64];
 	int log_level;
