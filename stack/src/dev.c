@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <ftw.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +87,15 @@ int tpa_dev_eal_init(void)
 		argv[argc++] = tok;
 	argv[argc] = NULL;
 
+	/* where EAL keeps its runtime files, to remove them however we exit */
+	if (getuid() == 0 || !getenv("XDG_RUNTIME_DIR"))
+		snprintf(tpa_dev.runtime_dir, sizeof(tpa_dev.runtime_dir), "/var/run/dpdk/%s", prefix);
+	else
+		snprintf(tpa_dev.runtime_dir, sizeof(tpa_dev.runtime_dir), "%s/dpdk/%s", getenv("XDG_RUNTIME_DIR"),
+			 prefix);
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0) {
+		tpa_dev_remove_runtime_dir();
 		LOG_ERR("DPDK EAL init failed: %s (device '%s')", rte_strerror(rte_errno),
 			tpa_cfg.vdev[0] ? tpa_cfg.vdev : tpa_cfg.pci);
 		return -1;
@@ -247,6 +255,20 @@ int tpa_dev_port_init(int nr_queue)
 	LOG_INFO("port %s (%s) up: %d queue(s), tx offloads 0x%" PRIx64 ", rx interrupts %s", tpa_dev.name,
 		 tpa_dev.driver, nr_queue, tpa_dev.tx_offload, tpa_dev.rx_intr ? "on" : "off");
 	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) && errno != ENOENT ? -1 : 0;
+}
+
+void tpa_dev_remove_runtime_dir(void)
+{
+	if (tpa_dev.runtime_dir[0])
+		nftw(tpa_dev.runtime_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 void tpa_dev_fini(void)

@@ -16,6 +16,7 @@ struct tpa_dev {
 	uint64_t tx_offload, rx_offload;
 	char name[64];
 	char driver[64];
+	char runtime_dir[256];	/* EAL's /var/run/dpdk/<prefix>, removed at exit */
 };
 
 extern struct tpa_dev tpa_dev;
@@ -25,5 +26,7 @@ int tpa_dev_eal_init(void);
 /** Configure and start the port with @p nr_queue queue pairs; creates each worker's pools. */
 int tpa_dev_port_init(int nr_queue);
 void tpa_dev_fini(void);
+/** Remove EAL's runtime directory (after rte_eal_cleanup or a failed start). */
+void tpa_dev_remove_runtime_dir(void);
 
 #endif
