@@ -27,38 +27,95 @@ static void echo_write_done(void *base, void *param)
 	free(rd);
 }
 
+/*
+ * Echo not yet accepted by tpa_zwritev (send buffer or TX queue full), per
+ * socket. While some is pending nothing more is read, so the receive window
+ * closes and the peer is slowed down instead of the data being lost.
+ */
+#define MAX_SID 65536
+struct echo_pend {
+	struct tpa_iovec wr[MAX_IOV];
+	int nr;
+};
+static struct echo_pend *pend[MAX_SID];
+
+static void echo_close(int sid)
+{
+	struct echo_pend *p = sid < MAX_SID ? pend[sid] : NULL;
+
+	for (int i = 0; p && i < p->nr; i++)
+		echo_write_done(p->wr[i].iov_base, p->wr[i].iov_param);
+	if (p) {
+		free(p);
+		pend[sid] = NULL;
+	}
+	tpa_close(sid);
+}
+
+/* Write what is pending; 0 when all went, 1 when some is left, -1 on error. */
+static int echo_flush(int sid, struct echo_pend *p)
+{
+	ssize_t n;
+	int k = 0;
+
+	if (!p->nr)
+		return 0;
+	n = tpa_zwritev(sid, p->wr, p->nr);
+	if (n < 0)
+		return errno == EAGAIN ? 1 : -1;
+	/* tpa_zwritev takes whole iovecs only */
+	while (k < p->nr && (size_t)n >= p->wr[k].iov_len) {
+		n -= p->wr[k].iov_len;
+		k++;
+	}
+	memmove(p->wr, p->wr + k, (size_t)(p->nr - k) * sizeof(p->wr[0]));
+	p->nr -= k;
+	return p->nr ? 1 : 0;
+}
+
 static void echo(int sid)
 {
-	struct tpa_iovec iov[MAX_IOV], wr[MAX_IOV];
+	struct tpa_iovec iov[MAX_IOV];
+	struct echo_pend *p;
 	ssize_t n;
+	int rc;
 
+	if (sid < 0 || sid >= MAX_SID || (!pend[sid] && !(pend[sid] = calloc(1, sizeof(*p))))) {
+		tpa_close(sid);
+		return;
+	}
+	p = pend[sid];
 	for (;;) {
-		int nr = 0;
+		struct tpa_event e = { .events = TPA_EVENT_IN, .data = (void *)(intptr_t)sid };
+
+		rc = echo_flush(sid, p);
+		if (rc < 0) {
+			echo_close(sid);
+			return;
+		}
+		/* wait for room (OUT) while echo is pending, else for data (IN) */
+		if (rc > 0)
+			e.events |= TPA_EVENT_OUT;
+		tpa_event_ctrl(sid, TPA_EVENT_CTRL_MOD, &e);
+		if (rc > 0)
+			return;
 		n = tpa_zreadv(sid, iov, MAX_IOV);
 		if (n == 0 || (n < 0 && errno != EAGAIN)) {
-			tpa_close(sid);
+			echo_close(sid);
 			return;
 		}
 		if (n < 0)
 			return;
-		for (int i = 0; i < MAX_IOV && iov[i].iov_len && nr < MAX_IOV; i++) {
+		for (int i = 0; i < MAX_IOV && iov[i].iov_len && p->nr < MAX_IOV; i++) {
 			struct tpa_iovec *keep = malloc(sizeof(*keep));
 			*keep = iov[i];
-			wr[nr] = iov[i];
-			wr[nr].iov_param = keep;
-			wr[nr].iov_write_done = echo_write_done;
-			nr++;
+			p->wr[p->nr] = iov[i];
+			p->wr[p->nr].iov_param = keep;
+			p->wr[p->nr].iov_write_done = echo_write_done;
+			p->nr++;
 			if ((size_t)n <= iov[i].iov_len)
 				break;
 			n -= iov[i].iov_len;
-		}
-		if (tpa_zwritev(sid, wr, nr) < 0) {
-			/* no room to echo (peer not reading): drop this connection's data would
-			 * break the echo contract, so release and close */
-			for (int i = 0; i < nr; i++)
-				echo_write_done(wr[i].iov_base, wr[i].iov_param);
-			tpa_close(sid);
-			return;
 		}
 	}
 }

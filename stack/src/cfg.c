@@ -87,6 +87,9 @@ static const struct key_desc keys[] = {
 	{ "fault.ingress", K_FAULT, OFF(fault_ingress), sizeof(((struct tpa_cfg *)0)->fault_ingress), 0, 0, 1 },
 	{ "fault.egress", K_FAULT, OFF(fault_egress), sizeof(((struct tpa_cfg *)0)->fault_egress), 0, 0, 1 },
 	U32("debug.slow_ns", debug_slow_ns, 0, 1000000, 1),
+	BOOL("tpad.enable", tpad_enable, 0),
+	STR("tpad.iface", tpad_iface),
+	U32("tpad.linger_ms", tpad_linger_ms, 0, 60000, 0),
 };
 #define NR_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -141,6 +144,8 @@ void tpa_cfg_defaults(struct tpa_cfg *c)
 	c->archive_max = 64;
 	snprintf(c->run_dir, sizeof(c->run_dir), "/run/tpa");
 	c->log_level = 1;
+	c->tpad_enable = 1;
+	c->tpad_linger_ms = 1000;
 }
 
 static const struct key_desc *find_key(const char *name)
@@ -182,13 +187,13 @@ static int parse_mac(const char *v, uint8_t *mac)
 
 	if (sscanf(v, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
 		return -1;
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 6; i++)
 		if (b[i] > 255)
 			return -1;
-		mac[i] = (uint8_t)b[i];
-	}
-	if (mac[0] & 1)		/* multicast/broadcast cannot be a station address */
+	if (b[0] & 1)		/* multicast/broadcast cannot be a station address */
 		return -1;
+	for (int i = 0; i < 6; i++)	/* only once valid: a refused value changes nothing */
+		mac[i] = (uint8_t)b[i];
 	return 0;
 }
 

@@ -69,6 +69,10 @@ struct tpa_cfg {
 	char fault_egress[128];
 	/* debug: a fixed extra per-packet cost in ns, to prove the perf gates */
 	uint32_t debug_slow_ns;
+	/* tpad: crash cleanup daemon (stack/tpad) */
+	int tpad_enable;
+	char tpad_iface[64];
+	uint32_t tpad_linger_ms;
 };
 
 extern struct tpa_cfg tpa_cfg;

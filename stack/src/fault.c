@@ -159,8 +159,17 @@ struct rte_mbuf *tpa_fault_apply(struct tpa_worker *w, enum tpa_fault_dir dir, s
 		return NULL;
 	}
 	if (s->ppm[FAULT_TRUNCATE] && rnd_ppm(fs) < s->ppm[FAULT_TRUNCATE] && m->pkt_len > 1) {
+		uint32_t cut = 1 + rnd_ppm(fs) % (m->pkt_len - 1) / 2;
+
 		fs->injected[dir][FAULT_TRUNCATE]++;
-		rte_pktmbuf_trim(m, 1 + rnd_ppm(fs) % (m->pkt_len - 1) / 2);
+		if (rte_pktmbuf_trim(m, (uint16_t)cut)) {
+			/* the cut reaches past the last segment (chained TX frames): copy the head */
+			struct rte_mbuf *c = rte_pktmbuf_copy(m, w->pool, 0, m->pkt_len - cut);
+			if (c) {
+				rte_pktmbuf_free(m);
+				m = c;
+			}
+		}
 	}
 	if (s->ppm[FAULT_CORRUPT] && rnd_ppm(fs) < s->ppm[FAULT_CORRUPT] && m->data_len > 34) {
 		/* flip a byte beyond the Ethernet and IP headers: checksums must catch it */

@@ -15,7 +15,9 @@
 #include "fault.h"
 #include "log.h"
 #include "net.h"
+#include "obs.h"
 #include "tcp.h"
+#include "tpad.h"
 #include "worker.h"
 
 static int started;
@@ -69,6 +71,8 @@ int tpa_init(int nr_worker)
 		goto fail;
 	started = 1;
 	next_worker = 0;
+	tpa_obs_init();		/* mem files, control socket, telemetry; a failure only warns */
+	tpad_start();		/* crash cleanup daemon (stack/tpad); a failure only warns */
 	return 0;
 
 fail:
@@ -79,6 +83,7 @@ fail:
 
 static void tpa_fini_internal(void)
 {
+	tpa_obs_fini();
 	neigh_flush();
 	if (tpa_workers)
 		for (int i = 0; i < tpa_nr_workers; i++)
@@ -98,6 +103,7 @@ void tpa_fini(void)
 		return;
 	started = 0;
 	tpa_fini_internal();
+	tpad_stop();
 }
 
 struct tpa_worker *tpa_worker_init(void)

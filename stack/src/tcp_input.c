@@ -383,9 +383,10 @@ static int process_ack(struct tcp_sock *sk, struct seg *s)
 		tcp_schedule_output(sk);
 		return 0;
 	}
-	/* ack == snd_una (or old but acceptable) */
+	/* ack == snd_una (or old but acceptable); with SACK an ACK that carries
+	 * blocks is a duplicate even if the window moved (RFC 6675 2, Linux does so) */
 	if (ack == sk->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) && tcp_flight(sk) &&
-	    (s->wnd << sk->snd_wscale) == sk->snd_wnd) {
+	    ((s->wnd << sk->snd_wscale) == sk->snd_wnd || ((sk->flags & SK_SACK_OK) && s->o.nr_sack))) {
 		on_dupack(sk);
 		tcp_schedule_output(sk);
 	}
@@ -425,6 +426,8 @@ static void rebuild_rcv_sack(struct tcp_sock *sk, uint32_t latest)
 
 	for (struct rte_mbuf *m = sk->ooo_head; m; m = pkt_meta(m)->qnext) {
 		struct pkt_meta *pm = pkt_meta(m);
+		if (!pm->len)
+			continue;	/* a bare FIN: no data to report, and empty blocks are invalid */
 		if (n && blocks[n - 1].end == pm->seq) {
 			blocks[n - 1].end = pm->seq + pm->len;
 		} else if (n < 16) {
@@ -739,6 +742,25 @@ static void rcv_synchronized(struct tcp_sock *sk, struct rte_mbuf *m, struct seg
 			handle_listen(w, ls, m, &ip, s);
 			return;
 		}
+	}
+	/* SYN_RCVD: the peer's SYN again means our SYN-ACK was lost; resend it
+	 * now (the sequence check below would only answer a bare ACK) */
+	if (sk->state == TPA_TCP_SYN_RCVD && (s->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
+	    s->seq == sk->irs) {
+		sk->flags |= SK_NEED_SYNACK;
+		tcp_schedule_output(sk);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* TIME_WAIT: a retransmitted FIN (ending at RCV.NXT) means our last ACK
+	 * was lost: ACK again and restart the 2 MSL timer (RFC 9293 3.10.7.4);
+	 * the sequence check below would only ACK it */
+	if (sk->state == TPA_TCP_TIME_WAIT && (s->flags & (TCP_FIN | TCP_SYN | TCP_RST)) == TCP_FIN &&
+	    s->seq + seg_len == sk->rcv_nxt) {
+		tcp_send_ack(sk);
+		enter_time_wait(sk);
+		rte_pktmbuf_free(m);
+		return;
 	}
 
 	/* 1. sequence number check (PAWS first) */

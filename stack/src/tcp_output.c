@@ -49,7 +49,9 @@ static uint32_t build_opts(struct tcp_sock *sk, uint8_t *p, int syn)
 		*p++ = 1; *p++ = 1;
 	}
 	if ((sk->flags & SK_TS_OK) || (syn && tpa_cfg.timestamps && (sk->flags & SK_ACTIVE_OPEN))) {
-		uint32_t v = rte_cpu_to_be_32(tcp_now_us(sk->w) / 1000 + 1), e = rte_cpu_to_be_32(sk->ts_recent);
+		/* ms from the whole 64-bit clock: 32-bit us would wrap (non-monotonic) every 71 min */
+		uint32_t v = rte_cpu_to_be_32((uint32_t)(tpa_tsc_to_ns(sk->w->now) / 1000000) + 1);
+		uint32_t e = rte_cpu_to_be_32(sk->ts_recent);
 		*p++ = 8; *p++ = 10;
 		memcpy(p, &v, 4);
 		memcpy(p + 4, &e, 4);
@@ -124,9 +126,10 @@ static int attach_payload(struct tcp_sock *sk, struct rte_mbuf *hdr, uint32_t se
 		hdr->nb_segs++;
 		hdr->pkt_len += n;
 		if (!retrans && !d->tsc_xmit) {
-			d->tsc_xmit = w->now;
+			/* not w->now: on the write path that is the API entry time */
+			d->tsc_xmit = tpa_now();
 			if (sk->lat)
-				tcp_lat_record(sk, TPA_LAT_WRITE_XMIT, d->tsc_start, w->now);
+				tcp_lat_record(sk, TPA_LAT_WRITE_XMIT, d->tsc_start, d->tsc_xmit);
 		}
 		seq += n;
 		len -= n;
@@ -153,6 +156,17 @@ static int xmit_segment(struct tcp_sock *sk, uint32_t seq, uint32_t len, uint8_t
 		return -1;
 	}
 	olen = build_opts(sk, opts, syn);
+	if (len && !syn && sk->nr_rcv_sack) {
+		/* sk->mss leaves room for timestamps only: a segment that SACK
+		 * blocks would push past it (and past the MTU) goes without them */
+		uint8_t nr = sk->nr_rcv_sack;
+		uint32_t base;
+
+		sk->nr_rcv_sack = 0;
+		base = build_opts(sk, opts, syn);
+		sk->nr_rcv_sack = nr;
+		olen = len + olen <= sk->mss + base ? build_opts(sk, opts, syn) : base;
+	}
 	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, (uint16_t)(TCP_HLEN + olen));
 	th->src_port = sk->lport;
 	th->dst_port = sk->rport;

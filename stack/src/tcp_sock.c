@@ -18,6 +18,7 @@
 #include "log.h"
 #include "tcp.h"
 #include "trace.h"
+#include "tpad.h"
 
 struct tcp_sock **tcp_socks;
 uint32_t tcp_max_socks;
@@ -174,6 +175,7 @@ void tcp_sock_free(struct tcp_sock *sk)
 {
 	sk->state = TPA_TCP_CLOSED;
 	sk->in_use = 0;
+	tpad_conn_update(sk);
 	sk->gen++;
 	sk->w->nr_socks--;
 	rte_spinlock_lock(&sid_lock);
@@ -318,4 +320,5 @@ void tcp_set_state(struct tcp_sock *sk, int state)
 	trace_state(sk, sk->state, state, now - sk->state_tsc);
 	sk->state = (uint8_t)state;
 	sk->state_tsc = now;
+	tpad_conn_update(sk);	/* crash cleanup table (stack/tpad) */
 }

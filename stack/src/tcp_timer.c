@@ -174,6 +174,8 @@ static void sock_timer_fire(struct tpa_timer *t, uint64_t now)
 		trace_event(sk, TR_TIMER, TRT_TIME_WAIT, 0, 0);
 		if (sk->state != TPA_TCP_TIME_WAIT)	/* FIN_WAIT_2 linger ran out */
 			tcp_send_rst(sk);
+		else if (sk->flags & SK_ACK_NOW)	/* a short TIME_WAIT must still ACK the FIN */
+			tcp_send_ack(sk);
 		tcp_set_state(sk, TPA_TCP_CLOSED);
 		tcp_sock_done(sk);
 		return;

@@ -20,6 +20,7 @@
 #include "fault.h"
 #include "log.h"
 #include "net.h"
+#include "obs.h"
 #include "tcp.h"
 #include "worker.h"
 
@@ -150,6 +151,8 @@ void tpa_worker_flush(struct tpa_worker *w)
 
 void tpa_worker_xmit_raw(struct tpa_worker *w, struct rte_mbuf *m)
 {
+	if (unlikely(tpa_dump_flags[w->id] & TPA_DUMP_OUT))
+		tpa_dump_frame(w, m, TPA_DUMP_OUT);
 	w->stats.tx_pkts++;
 	w->stats.tx_bytes += m->pkt_len;
 	w->txb[w->nr_txb++] = m;
@@ -184,6 +187,8 @@ void tpa_worker_input(struct tpa_worker *w, struct rte_mbuf *m)
 #endif
 	w->stats.rx_pkts++;
 	w->stats.rx_bytes += m->pkt_len;
+	if (unlikely(tpa_dump_flags[w->id] & TPA_DUMP_IN))
+		tpa_dump_frame(w, m, TPA_DUMP_IN);
 	eth_input(w, m);
 }
 

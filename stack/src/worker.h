@@ -105,7 +105,8 @@ static inline void tpa_drop(struct tpa_worker *w, struct rte_mbuf *m, enum tpa_d
 
 static inline uint64_t tpa_us_to_tsc(uint64_t us)
 {
-	return us * tpa_tsc_hz / 1000000;
+	/* whole seconds apart: us * hz overflows 64 bits past ~2^64/hz us (~1.7 h at 3 GHz) */
+	return us / 1000000 * tpa_tsc_hz + us % 1000000 * tpa_tsc_hz / 1000000;
 }
 
 static inline uint64_t tpa_tsc_to_ns(uint64_t tsc)

@@ -31,6 +31,9 @@ static void decode(struct rte_mbuf *m, struct th_seg *s)
 	uint32_t hl;
 
 	memset(s, 0, offsetof(struct th_seg, payload));
+	s->tsc = tpa_now();
+	s->frame_len = m->pkt_len;
+	memcpy(s->raw, f, RTE_MIN(len, (uint32_t)sizeof(s->raw)));
 	s->ethertype = rte_be_to_cpu_16(eh->ether_type);
 	if (s->ethertype == RTE_ETHER_TYPE_ARP) {
 		const struct rte_arp_hdr *a = (const void *)(f + 14);
@@ -153,6 +156,9 @@ void th_reset(void)
 	memset(&th_w->stats, 0, sizeof(th_w->stats));
 	tpa_fault_specs[0].active = tpa_fault_specs[1].active = 0;
 	th_w->now = tpa_now();
+	/* frames the previous test queued but did not flush, or held by faults */
+	tpa_fault_release(th_w, 1);
+	tpa_worker_flush(th_w);
 	th_clear_out();
 }
 
@@ -224,6 +230,8 @@ void th_run(void)
 {
 	th_w->now = tpa_now();
 	tpa_timer_run(&th_w->timers, th_w->now);
+	neigh_tick(th_w, th_w->now);
+	tpa_fault_release(th_w, 0);
 	tcp_output_pending(th_w);
 	tpa_worker_flush(th_w);
 }
@@ -308,4 +316,117 @@ int th_establish_active(uint16_t pport, uint32_t peer_iss, uint32_t *our_iss, ui
 		return -1;
 	th_clear_out();
 	return sid;
+}
+
+struct th_seg *th_pop_tcp(void)
+{
+	struct th_seg *s;
+
+	while ((s = th_pop()) && s->ip_proto != IPPROTO_TCP)
+		;
+	return s;
+}
+
+struct tcp_sock *th_sock(int sid)
+{
+	return tcp_sock_get(sid);
+}
+
+struct tcp_sock *th_find(uint16_t lport, uint16_t pport)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, TH_PEER_IP, &a);
+	return tcp_flow_lookup(tpa_netif.ip, rte_cpu_to_be_16(lport), a.s_addr, rte_cpu_to_be_16(pport));
+}
+
+int th_state(int sid)
+{
+	struct tpa_sock_info info;
+
+	if (tpa_sock_info_get(sid, &info))
+		return -1;
+	return info.state;
+}
+
+uint8_t th_opt_ts(uint8_t *p, uint32_t val, uint32_t ecr)
+{
+	uint32_t v = rte_cpu_to_be_32(val), e = rte_cpu_to_be_32(ecr);
+
+	p[0] = 1;
+	p[1] = 1;
+	p[2] = 8;
+	p[3] = 10;
+	memcpy(p + 4, &v, 4);
+	memcpy(p + 8, &e, 4);
+	return 12;
+}
+
+uint8_t th_opt_sack(uint8_t *p, int n, const uint32_t *blocks)
+{
+	p[0] = 1;
+	p[1] = 1;
+	p[2] = 5;
+	p[3] = (uint8_t)(2 + 8 * n);
+	for (int i = 0; i < 2 * n; i++) {
+		uint32_t v = rte_cpu_to_be_32(blocks[i]);
+		memcpy(p + 4 + 4 * i, &v, 4);
+	}
+	return (uint8_t)(4 + 8 * n);
+}
+
+double th_ms_between(const struct th_seg *a, const struct th_seg *b)
+{
+	return (double)(int64_t)(b->tsc - a->tsc) * 1000.0 / (double)tpa_tsc_hz;
+}
+
+void th_pattern(uint8_t *buf, uint32_t seq, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)((seq + i) * 7 + 3);
+}
+
+int th_open_passive(struct th_conn *c, uint16_t lport, uint16_t pport, const uint8_t *opts, uint8_t optlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->sid = th_establish_passive(lport, pport, 1000, &c->iss, opts, optlen);
+	if (c->sid < 0)
+		return -1;
+	c->lport = lport;
+	c->pport = pport;
+	c->pseq = 1001;
+	c->pack = c->iss + 1;
+	c->win = 65535;
+	return 0;
+}
+
+int th_open_active(struct th_conn *c, uint16_t pport, const uint8_t *opts, uint8_t optlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->sid = th_establish_active(pport, 5000, &c->iss, &c->lport, opts, optlen);
+	if (c->sid < 0)
+		return -1;
+	c->pport = pport;
+	c->pseq = 5001;
+	c->pack = c->iss + 1;
+	c->win = 65535;
+	return 0;
+}
+
+void th_send_opts(struct th_conn *c, uint8_t flags, const void *data, uint32_t len, const uint8_t *opts,
+		  uint8_t optlen)
+{
+	th_inject(c->pport, c->lport, flags | TCP_ACK, c->pseq, c->pack, c->win, data, len, opts, optlen);
+	c->pseq += len + ((flags & TCP_FIN) ? 1 : 0);
+}
+
+void th_send(struct th_conn *c, uint8_t flags, const void *data, uint32_t len)
+{
+	th_send_opts(c, flags, data, len, NULL, 0);
+}
+
+void th_ack(struct th_conn *c, uint32_t ack)
+{
+	c->pack = ack;
+	th_inject(c->pport, c->lport, TCP_ACK, c->pseq, ack, c->win, NULL, 0, NULL, 0);
 }
