@@ -2,7 +2,7 @@
 /*
  * tpa-microbench: the stack's per-segment costs, for callgrind.
  *
- *   tpa-microbench CASE [N] [--no-latency]
+ *   tpa-microbench CASE [N] [--no-latency] [--no-trace]
  *
  * CASE: rx_data (in-order 1000-byte data segment received, then read),
  *       tx_data (1000-byte write sent), rx_ack (pure ACK received),
@@ -68,15 +68,41 @@ int main(int argc, char **argv)
 {
 	const char *c = argc > 1 ? argv[1] : "";
 	uint32_t n = argc > 2 ? (uint32_t)atoi(argv[2]) : 10000;
-	int latency = !(argc > 3 && !strcmp(argv[3], "--no-latency"));
+	int latency = 1, trace = 1;
+
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-latency"))
+			latency = 0;
+		else if (!strcmp(argv[i], "--no-trace"))
+			trace = 0;
+		else
+			c = "";	/* unknown flag: usage */
+	}
 
 	if (strcmp(c, "rx_data") && strcmp(c, "tx_data") && strcmp(c, "rx_ack") && strcmp(c, "conn_setup")) {
-		fprintf(stderr, "usage: tpa-microbench rx_data|tx_data|rx_ack|conn_setup [N] [--no-latency]\n");
+		fprintf(stderr, "usage: tpa-microbench rx_data|tx_data|rx_ack|conn_setup [N] [--no-latency] [--no-trace]\n");
 		return 2;
 	}
 	if (th_global_init())
 		return 1;
+	if (!strcmp(c, "conn_setup")) {
+		/* steady state: socket slots are reused, not allocated for the first time */
+		th_cfg("tcp.listen_backlog=65535");
+		if (tpa_listen_on(NULL, LPORT, NULL) < 0)
+			return 1;
+		tpa_xmit_fn capture = th_w->xmit;
+		th_w->xmit = free_hook;
+		for (uint32_t i = 0; i < n + 16; i++) {
+			struct rte_mbuf *m = frame(TCP_SYN, 7000, 0, 0, (uint16_t)(30000 + i));
+			tpa_worker_input(th_w, m);
+			tcp_output_pending(th_w);
+			tpa_worker_flush(th_w);
+		}
+		th_reset();
+		th_w->xmit = capture;
+	}
 	th_cfg(latency ? "obs.latency=1" : "obs.latency=0");
+	th_cfg(trace ? "obs.trace=1" : "obs.trace=0");
 	th_cfg("tcp.snd_buf=1g; tcp.rcv_buf=1m; tcp.listen_backlog=65535");
 	sid = th_establish_passive(LPORT, PPORT, 1000, &our_seq, NULL, 0);
 	if (sid < 0)
@@ -105,6 +131,6 @@ int main(int argc, char **argv)
 			frames[i] = frame(TCP_SYN, 7000, 0, 0, (uint16_t)(20000 + i));
 	}
 	mb_batch(c, n);
-	printf("%s: %u iterations done (latency %s)\n", c, n, latency ? "on" : "off");
+	printf("%s: %u iterations done (latency %s, trace %s)\n", c, n, latency ? "on" : "off", trace ? "on" : "off");
 	return 0;
 }

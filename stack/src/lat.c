@@ -87,6 +87,20 @@ uint64_t tpa_lat_percentile(const struct tpa_lat_hist *h, double pct)
 	return h->max_ns;
 }
 
+/* Clear a socket's histograms for reuse: only the buckets between the
+ * smallest and largest value recorded can be non-zero, so a connection's
+ * setup does not pay for wiping every bucket of six histograms. */
+void tcp_lat_reset(struct tpa_lat_hist *h)
+{
+	for (int st = 0; st < TPA_LAT_NR_STAGE; st++) {
+		if (h[st].count) {
+			int lo = lat_bucket(h[st].min_ns), hi = lat_bucket(h[st].max_ns);
+			memset(&h[st].bucket[lo], 0, (size_t)(hi - lo + 1) * sizeof(h[st].bucket[0]));
+		}
+		h[st].count = h[st].sum_ns = h[st].min_ns = h[st].max_ns = 0;
+	}
+}
+
 void tpa_lat_merge(struct tpa_lat_hist *dst, const struct tpa_lat_hist *src)
 {
 	if (!src->count)

@@ -273,6 +273,8 @@ uint32_t tcp_event_mask(const struct tcp_sock *sk);
 
 /* lat.c */
 void tcp_lat_record(struct tcp_sock *sk, enum tpa_lat_stage st, uint64_t tsc_from, uint64_t tsc_to);
+/** Zero all TPA_LAT_NR_STAGE histograms of a socket being reused. */
+void tcp_lat_reset(struct tpa_lat_hist *h);
 
 extern struct tcp_sock **tcp_socks;
 extern uint32_t tcp_max_socks;

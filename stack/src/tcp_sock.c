@@ -148,7 +148,7 @@ struct tcp_sock *tcp_sock_alloc(struct tpa_worker *w)
 	if (tpa_cfg.latency && !sk->lat)
 		sk->lat = rte_zmalloc("tpa_lat", sizeof(*sk->lat) * TPA_LAT_NR_STAGE, 0);
 	else if (sk->lat)
-		memset(sk->lat, 0, sizeof(*sk->lat) * TPA_LAT_NR_STAGE);
+		tcp_lat_reset(sk->lat);
 	sk->sid = sid;
 	sk->gen = gen;
 	sk->in_use = 1;
@@ -171,8 +171,34 @@ nomem:
 	return NULL;
 }
 
+/* Take @p sk off the worker's per-iteration lists: its id may be reused
+ * before the lists are walked, and a reused socket must not be linked twice. */
+static void unlink_worker_lists(struct tcp_sock *sk)
+{
+	struct tpa_worker *w = sk->w;
+	struct tcp_sock **pp;
+
+	if (sk->flags & SK_IN_OUT_LIST) {
+		for (pp = &w->out_head; *pp; pp = &(*pp)->out_next)
+			if (*pp == sk) {
+				*pp = sk->out_next;
+				break;
+			}
+		sk->flags &= ~SK_IN_OUT_LIST;
+	}
+	if (sk->flags & SK_IN_READY) {
+		for (pp = &w->ready_head; *pp; pp = &(*pp)->ready_next)
+			if (*pp == sk) {
+				*pp = sk->ready_next;
+				break;
+			}
+		sk->flags &= ~SK_IN_READY;
+	}
+}
+
 void tcp_sock_free(struct tcp_sock *sk)
 {
+	unlink_worker_lists(sk);
 	sk->state = TPA_TCP_CLOSED;
 	sk->in_use = 0;
 	tpad_conn_update(sk);
