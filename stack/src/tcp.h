@@ -198,6 +198,7 @@ struct tcp_sock {
 	uint64_t retrans_pkts, retrans_bytes, rto_count, fast_retrans, dup_acks_in, ooo_pkts, zwnd_probes;
 	uint32_t abnormal;		/* TRACE_ABN_* seen since last archive */
 	uint64_t abnormal_tsc;
+	uint64_t trace_ts_tsc;		/* time of the last TR_TS record written */
 };
 
 /* ------------------------------------------------------------- internal API */

@@ -34,8 +34,14 @@ void trace_sock_init(struct tcp_sock *sk)
 
 void trace_event(struct tcp_sock *sk, uint8_t type, uint8_t a, uint16_t b, uint32_t c)
 {
-	if (sk->trace)
-		trace_put(sk->trace, type, a, b, c);
+	if (!sk->trace)
+		return;
+	/* timer and congestion events happen between packets: stamp them */
+	if (sk->trace_ts_tsc != sk->w->now) {
+		trace_ts(sk->trace, sk->w->now);
+		sk->trace_ts_tsc = sk->w->now;
+	}
+	trace_put(sk->trace, type, a, b, c);
 }
 
 void trace_state(struct tcp_sock *sk, int old, int new_state, uint64_t tsc_in_old)
