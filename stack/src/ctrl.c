@@ -450,6 +450,8 @@ static int serve_lines(struct client *c)
 
 		req = json_loadb(c->buf, line - 1, 0, &jerr);
 		rep = req ? ctrl_handle(req) : err_reply("bad JSON request: %s", jerr.text);
+		if (!rep)	/* json_pack failed: never leave the client waiting */
+			rep = err_reply("internal error building the reply");
 		json_decref(req);
 		out = json_dumps(rep, JSON_COMPACT);
 		json_decref(rep);

@@ -369,6 +369,22 @@ s.close()
     time.sleep(0.3)
 
 
+def test_ctrl_socket_rejects_bad_requests(stack):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(str(Path(stack.run_dir) / stack.inst / "ctrl"))
+    f = s.makefile("rw")
+    for req, want in (("not json", "bad JSON request"), ('{"cmd":"frobnicate"}', "unknown command 'frobnicate'"),
+                      ('{"nocmd":1}', 'without a "cmd"'), ('{"cmd":"cfg_set","key":"net.ip"}', "needs")):
+        f.write(req + "\n")
+        f.flush()
+        rep = json.loads(f.readline())
+        assert rep["ok"] is False and want in rep["error"], rep
+    f.write('{"cmd":"info"}\n')       # the connection still serves good requests
+    f.flush()
+    assert json.loads(f.readline())["id"] == stack.inst
+    s.close()
+
+
 def test_stale_dir_is_cleaned_by_tpa(stack):
     stale = Path(stack.run_dir) / "dead-instance"
     stale.mkdir()
