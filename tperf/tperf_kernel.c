@@ -24,6 +24,7 @@ struct kern_thread {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	bool resolved;
+	bool no_pwait2;
 };
 
 static int kern_init(struct tperf_ctx *ctx)
@@ -237,11 +238,18 @@ static int kern_poll(struct tperf_thread *th, struct tperf_event *out, int max, 
 	struct kern_thread *k = th->be;
 	struct epoll_event ev[64];
 	struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
-	int n;
+	int n = 0;
 
 	if (max > 64)
 		max = 64;
-	n = epoll_pwait2(k->epfd, ev, max, timeout_ns < 0 ? NULL : &ts, NULL);
+	if (!k->no_pwait2) {
+		n = epoll_pwait2(k->epfd, ev, max, timeout_ns < 0 ? NULL : &ts, NULL);
+		if (n < 0 && errno == ENOSYS)
+			k->no_pwait2 = true;	/* before Linux 5.11, or valgrind */
+	}
+	if (k->no_pwait2)
+		n = epoll_wait(k->epfd, ev, max,
+			       timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000));
 	for (int i = 0; i < n; i++) {
 		out[i].events = ev[i].events;
 		out[i].data = ev[i].data.ptr;

@@ -90,6 +90,9 @@ static void stack_thread_fini(struct tperf_thread *th)
 
 	if (st == NULL)
 		return;
+	/* Give the FINs of the sockets just closed a chance to leave (200 ms). */
+	for (uint64_t end = tperf_now_ns() + 200000000; tperf_now_ns() < end;)
+		tpa_worker_run(st->worker);
 	pthread_mutex_lock(&stages_lock);
 	for (int s = 0; s < TPA_LAT_NR_STAGE; s++)
 		tpa_lat_merge(&stages_all[s], &st->stages[s]);
