@@ -114,8 +114,8 @@ void tpa_cfg_defaults(struct tpa_cfg *c)
 	c->idle_polls = 20000;
 	c->idle_sleep_us = 1000;
 	c->arp_timeout_ms = 300000;
-	c->arp_retry_ms = 1000;
-	c->arp_retries = 3;
+	c->arp_retry_ms = 200;
+	c->arp_retries = 5;
 	c->arp_queue_max = 64;
 	c->write_chunk_size = 16384;
 	c->snd_buf = 1 << 20;

@@ -278,14 +278,24 @@ void tcp_listen_del(struct tcp_sock *sk)
 				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
+static uint64_t siphash_2_4(const uint8_t key[16], uint64_t m0, uint64_t m1);
+
+/*
+ * RFC 6056 algorithm 3: offset = F(addresses, remote port, secret), then a
+ * shared counter. Consecutive connections to one destination take
+ * consecutive ports, so a port comes back only after the whole range —
+ * long after the peer's TIME_WAIT for it has passed (or at least with a
+ * newer timestamp) — while other destinations start elsewhere.
+ */
 uint16_t tcp_port_alloc(uint32_t lip, uint32_t rip, uint16_t rport)
 {
-	static uint32_t next;	/* a hint; races between workers are harmless */
+	static uint32_t counter;	/* atomically bumped: workers share the range */
 	const uint32_t lo = 32768, span = 61000 - 32768;
-	uint32_t start = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) + (uint32_t)(tpa_now() & 0xff);
+	uint32_t offset = (uint32_t)siphash_2_4(isn_secret, ((uint64_t)lip << 32) | rip, rport ^ 0x5a5a0000ull);
 
 	for (uint32_t i = 0; i < span; i++) {
-		uint16_t p = rte_cpu_to_be_16((uint16_t)(lo + (start + i) % span));
+		uint32_t c = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+		uint16_t p = rte_cpu_to_be_16((uint16_t)(lo + (offset + c) % span));
 		if (!tcp_listen_lookup(p) && !tcp_flow_lookup(lip, p, rip, rport))
 			return p;
 	}

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 
 #include "harness.h"
 
@@ -69,10 +70,38 @@ static void test_freed_socket_reused_in_same_burst(void **state)
 	assert_int_equal(s->ack, 556);
 }
 
+/*
+ * Found by tperf crr (stack client, kernel server): the ephemeral port pick
+ * came back to a port used a moment before, still in TIME_WAIT on the
+ * server, so the SYN drew an ACK, we sent RST and waited a whole SYN RTO.
+ * Consecutive connections to one destination must walk the port range
+ * (RFC 6056 algorithm 3), not revisit recent ports.
+ */
+static void test_ephemeral_ports_do_not_repeat_soon(void **state)
+{
+	static uint8_t seen[65536];
+	struct in_addr a;
+	uint16_t prev = 0;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	inet_pton(AF_INET, TH_PEER_IP, &a);
+	for (int i = 0; i < 20000; i++) {
+		uint16_t p = rte_be_to_cpu_16(tcp_port_alloc(tpa_netif.ip, a.s_addr, rte_cpu_to_be_16(5201)));
+		assert_true(p >= 32768 && p < 61000);
+		assert_int_equal(seen[p], 0);	/* no port twice within 20000 connections */
+		seen[p] = 1;
+		if (prev)
+			assert_int_equal(p, prev + 1 == 61000 ? 32768 : prev + 1);
+		prev = p;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_freed_socket_reused_in_same_burst, setup),
+		cmocka_unit_test_setup(test_ephemeral_ports_do_not_repeat_soon, setup),
 	};
 
 	if (th_global_init())
