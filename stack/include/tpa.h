@@ -61,7 +61,11 @@ struct tpa_addr {
  */
 int tpa_init(int nr_worker);
 
-/** Stop the port and release DPDK resources; safe to call once after tpa_init. */
+/**
+ * Stop the port and release DPDK resources; safe to call once after tpa_init,
+ * from one thread once the worker threads stopped. Closed connections get up
+ * to 200 ms to send their queued data and FIN first.
+ */
 void tpa_fini(void);
 
 /** Bind the calling thread to the next free worker; NULL when all are taken. */
@@ -129,7 +133,16 @@ struct tpa_iovec {
 	};
 };
 
-/** Zero-copy write: attach the buffers to outgoing segments. */
+/**
+ * Zero-copy write: attach the buffers to outgoing segments.
+ *
+ * Takes whole iovecs only: the return value is the total length of the
+ * first k iovecs queued (k may be less than @p nr_iov when the send queue is
+ * full). For each of those the stack owns the buffer until it calls
+ * iov_write_done exactly once; the iovecs not taken stay the application's
+ * (no callback). Buffers outside DPDK memory (no IO address) are copied and
+ * released at once. -1 with EAGAIN when not even the first iovec fits.
+ */
 ssize_t tpa_zwritev(int sid, const struct tpa_iovec *iov, int nr_iov);
 
 /** Copying write. Returns the bytes queued, or -1 (EAGAIN when the send buffer is full). */

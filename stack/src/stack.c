@@ -97,10 +97,39 @@ static void tpa_fini_internal(void)
 	tpa_dev_remove_runtime_dir();
 }
 
+/* Is any closed-by-the-app connection still sending its data or FIN? */
+static int closing_sockets_busy(void)
+{
+	for (uint32_t i = 0; i < tcp_max_socks; i++) {
+		struct tcp_sock *sk = tcp_socks[i];
+		if (sk && sk->in_use && (sk->flags & SK_FIN_QUEUED) &&
+		    (sk->state == TPA_TCP_FIN_WAIT_1 || sk->state == TPA_TCP_LAST_ACK ||
+		     sk->state == TPA_TCP_CLOSING))
+			return 1;
+	}
+	return 0;
+}
+
+/* Drive every worker from this thread for a short while, so that FINs of
+ * connections closed just before exit reach the peer. */
+static void drain_closing(void)
+{
+	uint64_t end = tpa_now() + tpa_us_to_tsc(200 * 1000);
+	struct tpa_worker *saved = tpa_worker_self();
+
+	while (closing_sockets_busy() && tpa_now() < end)
+		for (int i = 0; i < tpa_nr_workers; i++) {
+			tpa_worker_set_self(&tpa_workers[i]);
+			tpa_worker_run(&tpa_workers[i]);
+		}
+	tpa_worker_set_self(saved);
+}
+
 void tpa_fini(void)
 {
 	if (!started)
 		return;
+	drain_closing();
 	started = 0;
 	tpa_fini_internal();
 	tpad_stop();

@@ -403,11 +403,13 @@ static void rxq_append(struct tcp_sock *sk, struct rte_mbuf *m)
 	struct pkt_meta *pm = pkt_meta(m);
 
 	pm->qnext = NULL;
-	pm->submit_tsc = sk->w->now;
+	/* a fresh stamp: the burst's start time would hide the time spent on
+	 * the packets ahead of this one */
+	pm->submit_tsc = tpa_now();
 	pm->sid = sk->sid;
 	pm->sk_gen = sk->gen;
 	if (sk->lat)
-		tcp_lat_record(sk, TPA_LAT_READ_SUBMIT, pm->rx_tsc, sk->w->now);
+		tcp_lat_record(sk, TPA_LAT_READ_SUBMIT, pm->rx_tsc, pm->submit_tsc);
 	if (sk->rxq_tail)
 		pkt_meta(sk->rxq_tail)->qnext = m;
 	else
