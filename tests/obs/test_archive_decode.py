@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 import tpalab
-from conftest import TPA, need
+from obs_common import TPA, need
 
 HARNESS_TEST = tpalab.build_tool("stack/tests/test_trace_archive")
 

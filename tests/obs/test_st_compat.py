@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import TPA, need
+from obs_common import TPA, need
 
 ISS = 0xFFFFFFF0          # wraps: relative sequence numbers must still be right
 IRS = 1000

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TPA, Tpa, wait_for
+from obs_common import TPA, Tpa, wait_for
 
 pytestmark = [pytest.mark.lab, pytest.mark.stack]
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import HERE, Server, free_port, validate_result, wait_port
+from tperf_common import HERE, Server, free_port, validate_result, wait_port
 
 
 def client(tperf, port, *args, timeout=60, check_rc=None):

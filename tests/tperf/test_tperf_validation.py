@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import Server, have, validate_result, wait_port
+from tperf_common import Server, have, validate_result, wait_port
 
 NS_A, NS_B = "tperfA", "tperfB"
 IP_A, IP_B = "10.77.0.1", "10.77.0.2"
