@@ -169,13 +169,11 @@ static int fabric_open(const struct tpad_ctx *ctx, struct fabric *f)
 			if (ioctl(ctx->tun[i], TUNGETIFF, &ifr) || (ifr.ifr_flags & IFF_DETACH_QUEUE))
 				continue;
 			/* frames carry what the PMD chose: struct tun_pi unless
-			 * IFF_NO_PI (DPDK's tap uses it), a virtio-net header with IFF_VNET_HDR */
-			f->hdr_len = ifr.ifr_flags & IFF_NO_PI ? 0 : sizeof(struct tun_pi);
-			if (ifr.ifr_flags & IFF_VNET_HDR) {
-				int sz = 0;
-				if (ioctl(ctx->tun[i], TUNGETVNETHDRSZ, &sz) || sz < 0 || sz > 64)
-					continue;
-				f->hdr_len += (size_t)sz;
+			 * IFF_NO_PI (DPDK's tap keeps it), a virtio-net header with IFF_VNET_HDR */
+			if (!f->nr && tpad_tun_hdr_len(ctx->tun[i], &f->hdr_len)) {
+				tpad_log(ctx, 0, "warning: cannot learn the TAP's frame header (%s): assuming tun_pi",
+					 strerror(errno));
+				f->hdr_len = 4;
 			}
 			fcntl(ctx->tun[i], F_SETFL, fcntl(ctx->tun[i], F_GETFL) | O_NONBLOCK);
 			f->fds[f->nr++] = ctx->tun[i];

@@ -35,6 +35,12 @@ struct tpad_hdr *tpad_table_get(void);
 /** Unmap the stack's view of the table. */
 void tpad_table_close(void);
 
+/**
+ * Bytes before the Ethernet header on TAP queue @p tun_fd (tun_pi, vnet
+ * header). Moves the caller into the device's network namespace. 0 or -1.
+ */
+int tpad_tun_hdr_len(int tun_fd, size_t *hdr_len);
+
 /** The daemon; never returns. */
 void tpad_daemon_main(struct tpad_ctx *ctx) __attribute__((noreturn));
 
