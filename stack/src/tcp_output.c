@@ -30,41 +30,65 @@ uint32_t tcp_rcv_window(const struct tcp_sock *sk)
 	return wnd;
 }
 
+static uint8_t *put_ts(struct tcp_sock *sk, uint8_t *p)
+{
+	/* ms from the whole 64-bit clock: 32-bit us would wrap (non-monotonic) every 71 min */
+	uint32_t v = rte_cpu_to_be_32((uint32_t)(tpa_tsc_to_ns(sk->w->now) / 1000000) + 1);
+	uint32_t e = rte_cpu_to_be_32(sk->ts_recent);
+
+	*p++ = 8; *p++ = 10;
+	memcpy(p, &v, 4);
+	memcpy(p + 4, &e, 4);
+	return p + 8;
+}
+
+/*
+ * Options of a SYN or SYN-ACK: an active open offers what the config
+ * enables; a passive one answers with what both sides agreed. Only options
+ * in use take room, laid out the usual way (MSS, SACK-permitted with
+ * timestamps, NOP + window scale), padded with NOPs to a multiple of 4.
+ */
+static uint32_t build_syn_opts(struct tcp_sock *sk, uint8_t *p)
+{
+	int active = sk->flags & SK_ACTIVE_OPEN;
+	int sack = active ? tpa_cfg.sack : !!(sk->flags & SK_SACK_OK);
+	int ts = active ? tpa_cfg.timestamps : !!(sk->flags & SK_TS_OK);
+	int ws = active ? tpa_cfg.wscale : !!(sk->flags & SK_WS_OK);
+	uint16_t mss = rte_cpu_to_be_16(sk->rcv_mss);
+	uint8_t *s = p;
+
+	*p++ = 2; *p++ = 4;
+	memcpy(p, &mss, 2);
+	p += 2;
+	if (sack && ts) {
+		*p++ = 4; *p++ = 2;
+		p = put_ts(sk, p);
+	} else if (ts) {
+		*p++ = 1; *p++ = 1;
+		p = put_ts(sk, p);
+	} else if (sack) {
+		*p++ = 1; *p++ = 1;
+		*p++ = 4; *p++ = 2;
+	}
+	if (ws) {
+		*p++ = 1;
+		*p++ = 3; *p++ = 3; *p++ = sk->rcv_wscale;
+	}
+	return (uint32_t)(p - s);
+}
+
 /* Options on a non-SYN segment: timestamps, then SACK blocks. Returns length (multiple of 4). */
 static uint32_t build_opts(struct tcp_sock *sk, uint8_t *p, int syn)
 {
 	uint8_t *s = p;
 
-	if (syn) {
-		uint16_t mss = rte_cpu_to_be_16(sk->rcv_mss);
-		*p++ = 2; *p++ = 4;
-		memcpy(p, &mss, 2);
-		p += 2;
-		if (tpa_cfg.sack && (!(sk->flags & SK_ACTIVE_OPEN) ? (sk->flags & SK_SACK_OK) : 1)) {
-			*p++ = 4; *p++ = 2;	/* SACK permitted */
-		} else {
-			*p++ = 1; *p++ = 1;
-		}
-	} else if (sk->flags & SK_TS_OK) {
+	if (syn)
+		return build_syn_opts(sk, p);
+	if (sk->flags & SK_TS_OK) {
 		*p++ = 1; *p++ = 1;
+		p = put_ts(sk, p);
 	}
-	if ((sk->flags & SK_TS_OK) || (syn && tpa_cfg.timestamps && (sk->flags & SK_ACTIVE_OPEN))) {
-		/* ms from the whole 64-bit clock: 32-bit us would wrap (non-monotonic) every 71 min */
-		uint32_t v = rte_cpu_to_be_32((uint32_t)(tpa_tsc_to_ns(sk->w->now) / 1000000) + 1);
-		uint32_t e = rte_cpu_to_be_32(sk->ts_recent);
-		*p++ = 8; *p++ = 10;
-		memcpy(p, &v, 4);
-		memcpy(p + 4, &e, 4);
-		p += 8;
-	} else if (syn) {
-		*p++ = 1; *p++ = 1; *p++ = 1; *p++ = 1; *p++ = 1; *p++ = 1; *p++ = 1; *p++ = 1; *p++ = 1; *p++ = 1;
-	}
-	if (syn) {
-		if ((sk->flags & SK_WS_OK) || (tpa_cfg.wscale && (sk->flags & SK_ACTIVE_OPEN))) {
-			*p++ = 1;
-			*p++ = 3; *p++ = 3; *p++ = sk->rcv_wscale;
-		}
-	} else if ((sk->flags & SK_SACK_OK) && sk->nr_rcv_sack) {
+	if ((sk->flags & SK_SACK_OK) && sk->nr_rcv_sack) {
 		uint32_t n = sk->nr_rcv_sack, max = (sk->flags & SK_TS_OK) ? 3 : 4;
 		if (n > max)
 			n = max;

@@ -14,6 +14,7 @@
 #include <rte_mempool.h>
 
 #include "harness.h"
+#include "dev.h"
 #include "fault.h"
 
 struct tpa_worker *th_w;
@@ -86,8 +87,13 @@ int th_global_init(void)
 	struct tpa_worker *w;
 
 	snprintf(prefix, sizeof(prefix), "tpa-unit-%d", (int)getpid());
-	if (rte_eal_init(13, argv) < 0)
+	snprintf(tpa_dev.runtime_dir, sizeof(tpa_dev.runtime_dir), "/var/run/dpdk/%s", prefix);
+	if (rte_eal_init(13, argv) < 0) {
+		tpa_dev_remove_runtime_dir();
 		return -1;
+	}
+	/* leave no runtime directory behind, whatever the tests did */
+	atexit(tpa_dev_remove_runtime_dir);
 	tpa_tsc_hz = rte_get_tsc_hz();
 	outq = calloc(TH_MAX_OUT, sizeof(*outq));
 	tpa_workers = rte_zmalloc(NULL, sizeof(*tpa_workers), RTE_CACHE_LINE_SIZE);

@@ -97,11 +97,42 @@ static void test_ephemeral_ports_do_not_repeat_soon(void **state)
 	}
 }
 
+/* TCP header length of a captured frame (IPv4 without options). */
+static uint32_t tcp_hdr_len(const struct th_seg *sg)
+{
+	return (uint32_t)(sg->raw[14 + 20 + 12] >> 4) * 4;
+}
+
+/*
+ * Seen on the wire by the tpad tests: a SYN-ACK to a peer that offered no
+ * SACK and no timestamps carried MSS followed by 12 NOPs. Options we do not
+ * use must take no room.
+ */
+static void test_synack_options_carry_no_padding(void **state)
+{
+	static const uint8_t mss_only[] = { 2, 4, 0x05, 0xb4 };
+	static const uint8_t mss_ws[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };
+	struct th_seg *sg;
+
+	(void)state;
+	assert_true(tpa_listen_on(NULL, 7200, NULL) >= 0);
+	th_inject(41200, 7200, TCP_SYN, 1, 0, 65535, NULL, 0, mss_only, sizeof(mss_only));
+	sg = th_pop_tcp();
+	assert_non_null(sg);
+	assert_int_equal(tcp_hdr_len(sg), 20 + 4);	/* MSS alone */
+	th_inject(41201, 7200, TCP_SYN, 1, 0, 65535, NULL, 0, mss_ws, sizeof(mss_ws));
+	sg = th_pop_tcp();
+	assert_non_null(sg);
+	assert_int_equal(tcp_hdr_len(sg), 20 + 8);	/* MSS, NOP, WS */
+	assert_true(sg->o.has_wscale);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_freed_socket_reused_in_same_burst, setup),
 		cmocka_unit_test_setup(test_ephemeral_ports_do_not_repeat_soon, setup),
+		cmocka_unit_test_setup(test_synack_options_carry_no_padding, setup),
 	};
 
 	if (th_global_init())
