@@ -259,6 +259,18 @@ static void enter_recovery(struct tcp_sock *sk)
 	sk->flags &= ~SK_RTT_PENDING;	/* Karn */
 }
 
+/* RFC 6675 IsLost(SND.UNA): more than (DupThresh - 1) * SMSS bytes SACKed above it */
+static int sack_una_lost(const struct tcp_sock *sk)
+{
+	uint32_t bytes = 0;
+
+	if (!(sk->flags & SK_SACK_OK))
+		return 0;
+	for (int i = 0; i < sk->nr_sacked; i++)
+		bytes += sk->sacked[i].end - sk->sacked[i].start;
+	return bytes > 2u * sk->mss;
+}
+
 static void on_dupack(struct tcp_sock *sk)
 {
 	sk->dupacks++;
@@ -266,7 +278,7 @@ static void on_dupack(struct tcp_sock *sk)
 	if (!(sk->flags & SK_IN_RECOVERY)) {
 		/* RFC 6582 3.2 step 2: no new recovery until the ACK covers more
 		 * than what was outstanding when the last one started */
-		if (sk->dupacks == 3 && SEQ_GT(sk->snd_una, sk->recover))
+		if ((sk->dupacks == 3 || sack_una_lost(sk)) && SEQ_GT(sk->snd_una, sk->recover))
 			enter_recovery(sk);
 		return;
 	}
@@ -388,6 +400,11 @@ static int process_ack(struct tcp_sock *sk, struct seg *s)
 	if (ack == sk->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) && tcp_flight(sk) &&
 	    ((s->wnd << sk->snd_wscale) == sk->snd_wnd || ((sk->flags & SK_SACK_OK) && s->o.nr_sack))) {
 		on_dupack(sk);
+		tcp_schedule_output(sk);
+	} else if (ack == sk->snd_una && s->o.nr_sack && tcp_flight(sk) && !(sk->flags & SK_IN_RECOVERY) &&
+		   SEQ_GT(sk->snd_una, sk->recover) && sack_una_lost(sk)) {
+		/* SACKs on the peer's data segments are no dupacks, yet they tell the loss */
+		enter_recovery(sk);
 		tcp_schedule_output(sk);
 	}
 	update_window(sk, s);

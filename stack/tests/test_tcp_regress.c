@@ -127,12 +127,83 @@ static void test_synack_options_carry_no_padding(void **state)
 	assert_true(sg->o.has_wscale);
 }
 
+static const uint8_t syn_sack_ts[] = {
+	2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
+};
+
+/*
+ * Found by the stack e2e fault tests: SACK blocks were added on top of a
+ * full-size data segment, making frames longer than the MTU; the TAP refused
+ * them and a connection with reordering on its way in stalled. The payload
+ * must shrink so that options + payload fit the MSS we negotiated.
+ */
+static void test_sack_blocks_never_push_frames_past_mtu(void **state)
+{
+	static uint8_t data[8000];
+	struct th_conn c;
+	struct th_seg *sg;
+	uint32_t ooo = 0;
+
+	(void)state;
+	assert_int_equal(th_open_passive(&c, 7300, 41300, syn_sack_ts, sizeof(syn_sack_ts)), 0);
+	/* a hole: the peer's data arrives beyond rcv_nxt, so we hold SACK blocks */
+	c.pseq += 1000;
+	th_send(&c, TCP_PSH, data, 100);
+	while ((sg = th_pop_tcp()))
+		if (sg->o.nr_sack)
+			ooo = 1;
+	assert_true(ooo);
+	assert_int_equal(tpa_write(c.sid, data, sizeof(data)), sizeof(data));
+	th_run();
+	while ((sg = th_pop_tcp())) {
+		assert_true(sg->frame_len <= 14 + 1500);
+		assert_true(sg->len + (sg->o.nr_sack ? 4 + 8 * sg->o.nr_sack : 0) <= 1460 - 12 + 12);
+	}
+}
+
+/*
+ * Found by the stack e2e fault tests: when the peer sends data, its SACKs
+ * ride on data segments, which are not duplicate ACKs; losses then waited for
+ * the RTO. With more than 2 SMSS SACKed above SND.UNA, recovery must start
+ * at once (RFC 6675 IsLost).
+ */
+static void test_sack_on_data_segments_starts_recovery(void **state)
+{
+	static uint8_t data[6000], opts[40];
+	uint32_t blocks[2];
+	struct th_conn c;
+	struct th_seg *sg, *first = NULL;
+	uint8_t n;
+
+	(void)state;
+	assert_int_equal(th_open_passive(&c, 7301, 41301, syn_sack_ts, sizeof(syn_sack_ts)), 0);
+	assert_int_equal(tpa_write(c.sid, data, sizeof(data)), sizeof(data));
+	th_run();
+	first = th_pop_tcp();
+	assert_non_null(first);
+	while (th_pop_tcp())
+		;
+	/* the first segment was lost: the peer SACKs everything after it, on a data segment */
+	blocks[0] = first->seq + first->len;
+	blocks[1] = c.iss + 1 + sizeof(data);
+	n = th_opt_sack(opts, 1, blocks);
+	c.pack = first->seq;
+	th_send_opts(&c, TCP_PSH, "x", 1, opts, n);
+	th_run();
+	while ((sg = th_pop_tcp()) && !(sg->len && sg->seq == first->seq))
+		;
+	assert_non_null(sg);	/* retransmitted without waiting for the RTO */
+	assert_int_equal(sg->len, first->len);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_freed_socket_reused_in_same_burst, setup),
 		cmocka_unit_test_setup(test_ephemeral_ports_do_not_repeat_soon, setup),
 		cmocka_unit_test_setup(test_synack_options_carry_no_padding, setup),
+		cmocka_unit_test_setup(test_sack_blocks_never_push_frames_past_mtu, setup),
+		cmocka_unit_test_setup(test_sack_on_data_segments_starts_recovery, setup),
 	};
 
 	if (th_global_init())

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -119,9 +118,16 @@ def parse_tclient(text):
 def run_tclient(lab, args, cfg="", timeout=60):
     """Run tclient to completion in the lab; (exit status, parsed result, log)."""
     ready = lab.state_dir / "ready"
-    p = lab.run_stack([example("tclient"), "--timeout", int(timeout), "--wait-file", ready,
-                       *map(str, args)],
-                      bg=True, timeout=30, env={"TPA_CFG": QUIET + (";" + cfg if cfg else "")})
+    try:
+        p = lab.run_stack([example("tclient"), "--timeout", int(timeout), "--wait-file", ready,
+                           *map(str, args)],
+                          bg=True, timeout=30, env={"TPA_CFG": QUIET + (";" + cfg if cfg else "")})
+    except tpalab.LabError as e:
+        # a short run (e.g. refused at once) may end before run_stack polled
+        # the ready file: fine when tpa-lab did declare the lab ready
+        if "ready:" not in str(e):
+            raise
+        p = lab._procs[-1]
     try:
         p.wait(timeout + 20)
     except subprocess.TimeoutExpired:
@@ -137,7 +143,8 @@ class Capture:
 
     def __init__(self, lab, port):
         self.lab = lab
-        self.file = tempfile.NamedTemporaryFile(prefix="tpa-cap-", suffix=".pcap", delete=False).name
+        # in the lab's state directory: `tpa-lab down` removes it whatever happens
+        self.file = str(lab.state_dir / ("capture-%d.pcap" % port))
         # "any": the TAP may not be in the namespace yet
         self.p = lab.peer_popen(["tcpdump", "-i", "any", "--immediate-mode", "-s", "128", "-B", "16384", "-nn", "-U", "-w", self.file,
                                  "tcp port %d" % port], stdout=subprocess.DEVNULL,
