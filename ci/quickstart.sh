@@ -9,7 +9,8 @@ cd "$TOP"
 # shellcheck source=ci/setup.sh
 source ci/setup.sh
 export TPA_BUILD
-trap '"$TOP/netns/tpa-lab" down --all >/dev/null 2>&1 || true' EXIT INT TERM
+export TPA_LAB_OWNER=quickstart-$$
+trap '"$TOP/netns/tpa-lab" down --all --owner "$TPA_LAB_OWNER" >/dev/null 2>&1 || true' EXIT INT TERM
 tpa_setup_all || exit 1
 
 RESULTS=${RESULTS:-$TOP/results/runs}

@@ -35,10 +35,12 @@ static inline void ex_print_stats(FILE *f)
 
 		if (tpa_worker_stats_get(w, &s))
 			continue;
-		fprintf(f, "worker %d: rx_pkts=%llu rx_bytes=%llu tx_pkts=%llu tx_bytes=%llu polls_busy=%llu polls_empty=%llu\n",
+		fprintf(f, "worker %d: rx_pkts=%llu rx_bytes=%llu tx_pkts=%llu tx_bytes=%llu polls_busy=%llu polls_empty=%llu"
+			" tx_ring_full=%llu mbuf_alloc_fail=%llu\n",
 			w, (unsigned long long)s.rx_pkts, (unsigned long long)s.rx_bytes,
 			(unsigned long long)s.tx_pkts, (unsigned long long)s.tx_bytes,
-			(unsigned long long)s.polls_busy, (unsigned long long)s.polls_empty);
+			(unsigned long long)s.polls_busy, (unsigned long long)s.polls_empty,
+			(unsigned long long)s.tx_ring_full, (unsigned long long)s.mbuf_alloc_fail);
 		for (int i = 0; tpa_drop_reason_name(i); i++)
 			if (s.drop[i])
 				fprintf(f, "worker %d: drop %s=%llu\n", w, tpa_drop_reason_name(i),
