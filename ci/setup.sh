@@ -14,7 +14,7 @@ tpa_die() { echo "setup: $*" >&2; exit 1; }
 PKGS=(libdpdk-dev dpdk libyaml-dev libcmocka-dev python3-pytest python3-scapy
       libpcap-dev gnuplot-nox tcpreplay iproute2 meson ninja-build pkg-config
       libjansson-dev sockperf iperf3 wrk curl netcat-openbsd iputils-ping
-      valgrind clang libclang-rt-14-dev tcpdump procps psmisc git gcc dpdk-dev)
+      valgrind clang libclang-rt-14-dev tcpdump procps psmisc git gcc dpdk-dev babeltrace2)
 
 tpa_setup_packages() {
 	local missing=() p

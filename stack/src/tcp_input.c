@@ -12,6 +12,7 @@
 #include "net.h"
 #include "tcp.h"
 #include "trace.h"
+#include "tracepoints.h"
 
 struct seg {
 	struct rte_tcp_hdr *th;
@@ -1028,6 +1029,7 @@ void tcp_input(struct tpa_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip
 	}
 
 	sk->pkts_in++;
+	tpa_tp_tcp_in(sk->sid, s.flags, s.seq, s.ack, s.len, s.wnd);
 	if (sk->trace) {
 		trace_ts(sk->trace, w->now);
 		trace_put(sk->trace, TR_RCV_SEQ, s.flags, (uint16_t)s.wnd, s.seq);

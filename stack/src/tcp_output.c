@@ -13,6 +13,7 @@
 #include "net.h"
 #include "tcp.h"
 #include "trace.h"
+#include "tracepoints.h"
 
 uint32_t tcp_rcv_window(const struct tcp_sock *sk)
 {
@@ -221,6 +222,7 @@ static int xmit_segment(struct tcp_sock *sk, uint32_t seq, uint32_t len, uint8_t
 		sk->flags &= ~SK_ACK_NOW;
 	}
 	sk->pkts_out++;
+	tpa_tp_tcp_out(sk->sid, flags, seq, sk->rcv_nxt, len, (uint8_t)retrans);
 	if (retrans) {
 		sk->retrans_pkts++;
 		sk->retrans_bytes += len;

@@ -10,6 +10,7 @@
 #include "cfg.h"
 #include "tcp.h"
 #include "trace.h"
+#include "tracepoints.h"
 
 uint32_t tcp_now_us(const struct tpa_worker *w)
 {
@@ -171,6 +172,7 @@ static void sock_timer_fire(struct tpa_timer *t, uint64_t now)
 
 	if (sk->tw_at && now >= sk->tw_at) {
 		sk->tw_at = 0;
+		tpa_tp_tcp_timer(sk->sid, TRT_TIME_WAIT, 0, 0);
 		trace_event(sk, TR_TIMER, TRT_TIME_WAIT, 0, 0);
 		if (sk->state != TPA_TCP_TIME_WAIT)	/* FIN_WAIT_2 linger ran out */
 			tcp_send_rst(sk);
@@ -182,21 +184,25 @@ static void sock_timer_fire(struct tpa_timer *t, uint64_t now)
 	}
 	if (sk->delack_at && now >= sk->delack_at) {
 		sk->delack_at = 0;
+		tpa_tp_tcp_timer(sk->sid, TRT_DELACK, 0, 0);
 		sk->flags |= SK_ACK_NOW;
 		tcp_schedule_output(sk);
 	}
 	if (sk->rto_at && now >= sk->rto_at) {
 		sk->rto_at = 0;
+		tpa_tp_tcp_timer(sk->sid, TRT_RTO, sk->backoff, sk->rto_us);
 		on_rto(sk);
 		if (sk->gen != gen)
 			return;	/* the socket is gone */
 	}
 	if (sk->persist_at && now >= sk->persist_at) {
 		sk->persist_at = 0;
+		tpa_tp_tcp_timer(sk->sid, TRT_PERSIST, sk->persist_backoff, 0);
 		on_persist(sk);
 	}
 	if (sk->keepalive_at && now >= sk->keepalive_at) {
 		sk->keepalive_at = 0;
+		tpa_tp_tcp_timer(sk->sid, TRT_KEEPALIVE, sk->ka_probes, 0);
 		on_keepalive(sk);
 		if (sk->gen != gen)
 			return;

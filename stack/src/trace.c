@@ -4,6 +4,7 @@
 #include "trace.h"
 #include "tracefile.h"
 #include "obs.h"
+#include "tracepoints.h"
 
 void trace_ts(struct trace_ring *t, uint64_t now_tsc)
 {
@@ -46,6 +47,7 @@ void trace_event(struct tcp_sock *sk, uint8_t type, uint8_t a, uint16_t b, uint3
 
 void trace_state(struct tcp_sock *sk, int old, int new_state, uint64_t tsc_in_old)
 {
+	tpa_tp_tcp_state(sk->sid, (uint8_t)old, (uint8_t)new_state);
 	obs_sock_state(sk, old, new_state, tsc_in_old);	/* socks file, state/life rings */
 	if (!sk->trace)
 		return;

@@ -23,6 +23,7 @@
 #include "obs.h"
 #include "tcp.h"
 #include "worker.h"
+#include "tracepoints.h"
 
 struct tpa_worker *tpa_workers;
 int tpa_nr_workers;
@@ -138,6 +139,8 @@ void tpa_worker_flush(struct tpa_worker *w)
 
 	while (sent < n) {
 		uint16_t k = w->xmit(w, w->txb + sent, n - sent);
+
+		tpa_tp_tx_burst((uint16_t)w->id, (uint16_t)(n - sent), k);
 		if (k == 0) {
 			/* ring full: drop the rest, TCP retransmits what mattered */
 			w->stats.tx_ring_full += n - sent;
@@ -250,6 +253,8 @@ void tpa_worker_run(struct tpa_worker *w)
 
 	if (likely(tpa_dev.started))
 		n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, w->burst);
+	if (n)
+		tpa_tp_rx_burst((uint16_t)w->id, n);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
