@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tpa.h"
+#include "fsutil.h"
 
 const char *tpa_run_dir;
 const char *tpa_inst;
@@ -31,27 +32,6 @@ static int read_pid(const char *dir)
 		pid = -1;
 	fclose(f);
 	return pid;
-}
-
-static void rmtree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	char p[1024];
-
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-		if (unlink(p) && (errno == EISDIR || errno == EPERM))
-			rmtree(p);
-	}
-	closedir(d);
-	rmdir(path);
 }
 
 int tpa_clean_stale(int verbose)
@@ -78,7 +58,7 @@ int tpa_clean_stale(int verbose)
 			continue;
 		if (pid > 0 && !(kill(pid, 0) && errno == ESRCH))
 			continue;
-		rmtree(p);
+		tpa_rmtree(p);
 		if (verbose)
 			fprintf(stderr, "tpa: removed stale instance dir %s (pid %d is gone)\n", p, pid);
 		n++;

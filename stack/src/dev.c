@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
-#include <ftw.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "cfg.h"
 #include "dev.h"
+#include "fsutil.h"
 #include "log.h"
 #include "net.h"
 #include "pkt.h"
@@ -257,18 +257,10 @@ int tpa_dev_port_init(int nr_queue)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) && errno != ENOENT ? -1 : 0;
-}
-
 void tpa_dev_remove_runtime_dir(void)
 {
 	if (tpa_dev.runtime_dir[0])
-		nftw(tpa_dev.runtime_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		tpa_rmtree(tpa_dev.runtime_dir);
 }
 
 void tpa_dev_fini(void)

@@ -19,6 +19,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "fsutil.h"
 #include "obs.h"
 #include "tcp.h"
 #include "worker.h"
@@ -77,23 +78,7 @@ void tpa_obs_make_id(char *buf, size_t len)
 
 void tpa_obs_rmtree(const char *path)
 {
-	DIR *d = opendir(path);
-	struct dirent *e;
-	char p[1024];
-
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-		if (unlink(p) && (errno == EISDIR || errno == EPERM))
-			tpa_obs_rmtree(p);
-	}
-	closedir(d);
-	rmdir(path);
+	tpa_rmtree(path);
 }
 
 static int read_pid(const char *dir)
