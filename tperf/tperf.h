@@ -32,7 +32,7 @@ enum tperf_test {
 	TPERF_T_RW = 3,		/* both at once */
 	TPERF_T_RR = 4,		/* request of -m bytes, response of -m bytes */
 	TPERF_T_CRR = 5,	/* rr on a new connection per request */
-	TPERF_T_L2PP = 6,	/* reserved: raw L2 ping-pong (not TCP), not built yet */
+	TPERF_T_L2PP = 6,	/* raw L2 ping-pong (not TCP): see tperf_l2pp.c */
 	TPERF_T_CTRL = 15,	/* the session's control connection */
 };
 
@@ -57,6 +57,32 @@ int tperf_hello_decode(const uint8_t in[TPERF_HELLO_LEN], struct tperf_hello *h,
 
 const char *tperf_test_name(int test);
 int tperf_test_parse(const char *s);
+
+/* ------------------------------------------------------------ raw L2 ping-pong */
+
+#define TPERF_L2_ETHERTYPE 0x88B5	/* IEEE 802 local experimental */
+#define TPERF_L2_MAGIC 0x54504c32u	/* "TPL2" */
+#define TPERF_L2_HDR 32			/* after the 14-byte Ethernet header */
+#define TPERF_L2_MIN 60			/* smallest Ethernet frame without FCS */
+#define TPERF_L2_MAX 9014		/* MTU 9000 + Ethernet header */
+#define TPERF_L2_PING 1
+#define TPERF_L2_PONG 2
+
+/** Fill @p frame (len bytes from the Ethernet header on) as ping @p seq. */
+void tperf_l2_build(uint8_t *frame, size_t len, const uint8_t dst[6], uint64_t session, uint64_t seq,
+		    uint64_t t_ns, bool integrity);
+/**
+ * Check a frame received by the client: 1 the pong of @p seq, 0 another
+ * frame (stale, other session), -1 pong of @p seq with a wrong payload byte
+ * (its offset in *bad_off).
+ */
+int tperf_l2_check(const uint8_t *frame, size_t len, size_t want_len, uint64_t session, uint64_t seq,
+		   size_t *bad_off);
+/**
+ * Server: turn a ping (payload after the Ethernet header) into its pong in
+ * place; 0 done, -1 not a tperf ping (leave it).
+ */
+int tperf_l2_pong(uint8_t *payload, size_t len);
 
 /* ------------------------------------------------------------ payload pattern */
 
@@ -197,6 +223,21 @@ struct tperf_backend {
 	void (*close)(struct tperf_thread *th, int sid);
 	/** Add backend facts to the result (stack counters, stages, dpdk version). */
 	void (*report)(struct tperf_ctx *ctx, json_t *root);
+	/*
+	 * l2pp client. Servers answer pings by themselves (the backend hooks
+	 * EtherType TPERF_L2_ETHERTYPE when it listens).
+	 */
+	/** Raw access to the port/interface that leads to @p host; 0, or -1 after tperf_thread_fail. */
+	int (*l2_open)(struct tperf_thread *th, const char *host);
+	/** Send a whole frame (the source MAC is set by the backend): 0 or -1 with errno. */
+	int (*l2_send)(struct tperf_thread *th, const uint8_t *frame, size_t len);
+	/**
+	 * Wait up to @p timeout_ns for a frame of TPERF_L2_ETHERTYPE; copy it (from
+	 * the Ethernet header on; the destination MAC may read as zero) into @p buf.
+	 * @return its length, 0 if none came, -1 on error.
+	 */
+	ssize_t (*l2_recv)(struct tperf_thread *th, uint8_t *buf, size_t max, int64_t timeout_ns);
+	void (*l2_close)(struct tperf_thread *th);
 };
 
 extern const struct tperf_backend tperf_kernel_backend;

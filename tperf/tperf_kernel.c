@@ -5,7 +5,10 @@
  * SO_REUSEPORT, so the kernel spreads connections over them.
  */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/if_packet.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -21,6 +25,8 @@
 struct kern_thread {
 	int epfd;
 	int lfd;
+	int l2fd;			/* AF_PACKET of EtherType 0x88B5: server echo or l2pp client */
+	int l2ifindex;			/* client: the interface towards the server */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	bool resolved;
@@ -47,6 +53,7 @@ static int kern_thread_init(struct tperf_thread *th)
 	if (k == NULL)
 		return -1;
 	k->lfd = -1;
+	k->l2fd = -1;
 	k->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (k->epfd < 0) {
 		free(k);
@@ -62,6 +69,8 @@ static void kern_thread_fini(struct tperf_thread *th)
 
 	if (k->lfd >= 0)
 		close(k->lfd);
+	if (k->l2fd >= 0)
+		close(k->l2fd);
 	close(k->epfd);
 	free(k);
 	th->be = NULL;
@@ -140,6 +149,51 @@ static int kern_connect_check(struct tperf_thread *th, int fd, uint32_t events)
 	return (events & EPOLLOUT) ? 0 : -ECONNRESET;
 }
 
+/* A marker that the event is the l2pp echo socket's. */
+static char l2_marker;
+
+static int l2_socket(int ifindex)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(TPERF_L2_ETHERTYPE),
+				  .sll_ifindex = ifindex};
+	/* SOCK_DGRAM: the kernel writes and strips the Ethernet header */
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(TPERF_L2_ETHERTYPE));
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Server: answer every queued l2pp ping to its sender, on its interface. */
+static void l2_echo(struct tperf_thread *th)
+{
+	struct kern_thread *k = th->be;
+	uint8_t buf[TPERF_L2_MAX];
+
+	for (;;) {
+		struct sockaddr_ll from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(k->l2fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+
+		if (n <= 0)
+			return;
+		if (from.sll_pkttype == PACKET_OUTGOING || tperf_l2_pong(buf, (size_t)n) < 0)
+			continue;
+		if (sendto(k->l2fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen) == n) {
+			__atomic_fetch_add(&th->messages, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&th->bytes_rx, (uint64_t)n + 14, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&th->bytes_tx, (uint64_t)n + 14, __ATOMIC_RELAXED);
+		}
+	}
+}
+
 static int kern_listen(struct tperf_thread *th, const char *bind_addr, uint16_t port)
 {
 	struct kern_thread *k = th->be;
@@ -181,6 +235,18 @@ static int kern_listen(struct tperf_thread *th, const char *bind_addr, uint16_t 
 		return -1;
 	}
 	k->lfd = fd;
+	/* l2pp pings from any interface (needs CAP_NET_RAW; without it l2pp is off) */
+	if (th->id == 0) {
+		struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &l2_marker};
+
+		k->l2fd = l2_socket(0);
+		if (k->l2fd >= 0 && epoll_ctl(k->epfd, EPOLL_CTL_ADD, k->l2fd, &lev) < 0) {
+			close(k->l2fd);
+			k->l2fd = -1;
+		}
+		if (k->l2fd < 0 && th->ctx->cfg.verbose)
+			fprintf(stderr, "tperf: l2pp echo off: AF_PACKET: %s\n", strerror(errno));
+	}
 	return 0;
 }
 
@@ -238,7 +304,7 @@ static int kern_poll(struct tperf_thread *th, struct tperf_event *out, int max, 
 	struct kern_thread *k = th->be;
 	struct epoll_event ev[64];
 	struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
-	int n = 0;
+	int n = 0, j = 0;
 
 	if (max > 64)
 		max = 64;
@@ -250,11 +316,111 @@ static int kern_poll(struct tperf_thread *th, struct tperf_event *out, int max, 
 	if (k->no_pwait2)
 		n = epoll_wait(k->epfd, ev, max,
 			       timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000));
+	if (n < 0)
+		return 0;
 	for (int i = 0; i < n; i++) {
-		out[i].events = ev[i].events;
-		out[i].data = ev[i].data.ptr;
+		if (ev[i].data.ptr == &l2_marker) {
+			l2_echo(th);	/* answered here: not a tperf connection event */
+			continue;
+		}
+		out[j].events = ev[i].events;
+		out[j].data = ev[i].data.ptr;
+		j++;
 	}
-	return n < 0 ? 0 : n;
+	return j;
+}
+
+/* Client: the interface whose address the kernel would use towards host. */
+static int kern_l2_open(struct tperf_thread *th, const char *host)
+{
+	struct kern_thread *k = th->be;
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(9)}, me;
+	socklen_t mlen = sizeof(me);
+	struct ifaddrs *ifa, *i;
+	int fd;
+
+	if (inet_pton(AF_INET, host, &dst.sin_addr) != 1) {
+		tperf_thread_fail(th, "-t l2pp: '%s' is not an IPv4 address", host);
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&me, &mlen) < 0) {
+		tperf_thread_fail(th, "-t l2pp: no route to %s: %s", host, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (getifaddrs(&ifa) < 0)
+		return -1;
+	for (i = ifa; i; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == me.sin_addr.s_addr) {
+			k->l2ifindex = (int)if_nametoindex(i->ifa_name);
+			break;
+		}
+	freeifaddrs(ifa);
+	if (k->l2ifindex <= 0) {
+		tperf_thread_fail(th, "-t l2pp: no interface holds %s", inet_ntoa(me.sin_addr));
+		return -1;
+	}
+	k->l2fd = l2_socket(k->l2ifindex);
+	if (k->l2fd < 0) {
+		tperf_thread_fail(th, "-t l2pp: AF_PACKET socket: %s (needs CAP_NET_RAW)", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int kern_l2_send(struct tperf_thread *th, const uint8_t *frame, size_t len)
+{
+	struct kern_thread *k = th->be;
+	struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_protocol = htons(TPERF_L2_ETHERTYPE),
+				 .sll_ifindex = k->l2ifindex, .sll_halen = 6};
+
+	memcpy(to.sll_addr, frame, 6);
+	return sendto(k->l2fd, frame + 14, len - 14, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)(len - 14)
+		? 0 : -1;
+}
+
+static ssize_t kern_l2_recv(struct tperf_thread *th, uint8_t *buf, size_t max, int64_t timeout_ns)
+{
+	struct kern_thread *k = th->be;
+	struct pollfd p = {.fd = k->l2fd, .events = POLLIN};
+	struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
+
+	for (;;) {
+		struct sockaddr_ll from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(k->l2fd, buf + 14, max - 14, MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+
+		if (n >= 0) {
+			if (from.sll_pkttype == PACKET_OUTGOING)
+				continue;
+			memset(buf, 0, 6);
+			memcpy(buf + 6, from.sll_addr, 6);
+			buf[12] = TPERF_L2_ETHERTYPE >> 8;
+			buf[13] = TPERF_L2_ETHERTYPE & 0xff;
+			return n + 14;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (timeout_ns <= 0)
+			return 0;
+		if (ppoll(&p, 1, &ts, NULL) <= 0)
+			return 0;
+		timeout_ns = 0;	/* one wait per call */
+	}
+}
+
+static void kern_l2_close(struct tperf_thread *th)
+{
+	struct kern_thread *k = th->be;
+
+	if (k->l2fd >= 0)
+		close(k->l2fd);
+	k->l2fd = -1;
 }
 
 static void kern_close(struct tperf_thread *th, int fd)
@@ -290,4 +456,8 @@ const struct tperf_backend tperf_kernel_backend = {
 	.poll = kern_poll,
 	.close = kern_close,
 	.report = kern_report,
+	.l2_open = kern_l2_open,
+	.l2_send = kern_l2_send,
+	.l2_recv = kern_l2_recv,
+	.l2_close = kern_l2_close,
 };

@@ -41,10 +41,12 @@ static void usage(FILE *f)
 "client:\n"
 "  -t, --test T            read (server sends), write (client sends), rw (both),\n"
 "                          rr (request/response of -m bytes each way),\n"
-"                          crr (rr on a new connection per request); default rr\n"
+"                          crr (rr on a new connection per request), l2pp (raw\n"
+"                          Ethernet ping-pong of -m-byte frames, no IP); default rr\n"
 "  -C, --connections N     connections per thread (default 1)\n"
 "  -m, --message-size N    bytes per message, K/M suffixes, 1..64M\n"
-"                          (default 64 for rr/crr, 128K for streams)\n"
+"                          (default 64 for rr/crr/l2pp, 128K for streams;\n"
+"                          l2pp: whole frame, 60..9014)\n"
 "  -d, --duration S        measured seconds (default 10)\n"
 "      --warmup S          seconds run before measuring, excluded (default 0)\n"
 "  -R, --rate N            rr open loop: N requests/s per connection, latency\n"
@@ -170,12 +172,8 @@ static void parse_args(int argc, char **argv, struct tperf_cfg *cfg)
 			break;
 		case 't':
 			cfg->test = tperf_test_parse(optarg);
-			if (cfg->test == TPERF_T_L2PP) {
-				fprintf(stderr, "tperf: -t l2pp (raw L2 ping-pong) is reserved but not implemented yet\n");
-				exit(2);
-			}
 			if (cfg->test < 0)
-				bad_arg("-t", optarg, "expected read, write, rw, rr or crr");
+				bad_arg("-t", optarg, "expected read, write, rw, rr, crr or l2pp");
 			client_only = "-t";
 			break;
 		case 'n':
@@ -284,7 +282,17 @@ static void parse_args(int argc, char **argv, struct tperf_cfg *cfg)
 		if (cfg->rate > 0 && cfg->test != TPERF_T_RR)
 			bad_arg("-R", "", "open loop (-R) applies to -t rr only");
 		if (!msg_set)
-			cfg->msg_size = (cfg->test == TPERF_T_RR || cfg->test == TPERF_T_CRR) ? 64 : 128 << 10;
+			cfg->msg_size = (cfg->test == TPERF_T_RR || cfg->test == TPERF_T_CRR ||
+					 cfg->test == TPERF_T_L2PP) ? 64 : 128 << 10;
+		if (cfg->test == TPERF_T_L2PP) {
+			char v[16];
+
+			snprintf(v, sizeof(v), "%u", cfg->msg_size);
+			if (cfg->msg_size < TPERF_L2_MIN || cfg->msg_size > TPERF_L2_MAX)
+				bad_arg("-m", v, "l2pp: the Ethernet frame size, 60..9014 (and at most MTU + 14)");
+			if (cfg->threads != 1 || cfg->conns != 1)
+				bad_arg("-n/-C", "", "l2pp runs one ping-pong: -n 1 -C 1");
+		}
 		if (cfg->server[0] == '\0')
 			bad_arg("-c", cfg->server, "empty server address");
 	}

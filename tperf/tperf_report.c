@@ -27,6 +27,8 @@ static const char *lat_what(const struct tperf_cfg *cfg)
 			"rr closed loop: request write started -> response fully received (round trip)";
 	case TPERF_T_CRR:
 		return "crr: connect started -> response fully received (handshake + round trip)";
+	case TPERF_T_L2PP:
+		return "l2pp: raw Ethernet frame handed to the port -> its echo received (round trip, no IP/TCP)";
 	default:
 		return "none: stream test, no per-message latency";
 	}
@@ -46,7 +48,8 @@ static void fmt_ns(char *buf, size_t len, double ns)
 
 static bool has_latency(const struct tperf_cfg *cfg)
 {
-	return cfg->role == TPERF_CLIENT && (cfg->test == TPERF_T_RR || cfg->test == TPERF_T_CRR);
+	return cfg->role == TPERF_CLIENT &&
+	       (cfg->test == TPERF_T_RR || cfg->test == TPERF_T_CRR || cfg->test == TPERF_T_L2PP);
 }
 
 static void print_line(const char *who, int sec, uint64_t bytes, uint64_t msgs, uint64_t conns,

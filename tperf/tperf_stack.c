@@ -34,6 +34,8 @@ struct stack_thread {
 	struct tpa_worker *worker;
 	struct zc_pool *pool;		/* -W 1 only */
 	struct tpa_lat_hist stages[TPA_LAT_NR_STAGE];
+	uint8_t *l2buf;			/* l2pp client: the last frame received */
+	size_t l2len, l2max;
 };
 
 static pthread_mutex_t stages_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -138,12 +140,93 @@ static int stack_connect_check(struct tperf_thread *th, int sid, uint32_t events
 	return (events & TPA_EVENT_OUT) ? 0 : 1;
 }
 
+/* Server: answer l2pp pings on whichever worker they arrive (tpa_raw_register). */
+static void l2_echo(struct tpa_worker *w, const void *frame, uint16_t len, void *arg)
+{
+	static __thread uint8_t buf[TPERF_L2_MAX];
+	struct tperf_thread *th = arg;
+
+	if (len > sizeof(buf) || len < 14)
+		return;
+	memcpy(buf, frame, len);
+	if (tperf_l2_pong(buf + 14, len - 14u) < 0)
+		return;
+	memcpy(buf, buf + 6, 6);	/* back to the sender; the stack sets the source */
+	if (tpa_raw_send(w, buf, len) == 0) {
+		__atomic_fetch_add(&th->messages, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&th->bytes_rx, len, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&th->bytes_tx, len, __ATOMIC_RELAXED);
+	}
+}
+
 static int stack_listen(struct tperf_thread *th, const char *bind, uint16_t port)
 {
 	/* One listener for the instance; every worker takes its own accepts. */
 	if (th->id != 0)
 		return 0;
+	if (tpa_raw_register(TPERF_L2_ETHERTYPE, l2_echo, th) < 0)
+		fprintf(stderr, "tperf: cannot answer l2pp pings: tpa_raw_register: %s\n", strerror(errno));
 	return tpa_listen_on(bind, port, NULL) < 0 ? -1 : 0;
+}
+
+/* Client: keep the pong for stack_l2_recv (one ping is in flight at a time). */
+static void l2_keep(struct tpa_worker *w, const void *frame, uint16_t len, void *arg)
+{
+	struct stack_thread *st = arg;
+
+	if (st->l2len == 0 && len <= st->l2max) {
+		memcpy(st->l2buf, frame, len);
+		st->l2len = len;
+	}
+}
+
+static int stack_l2_open(struct tperf_thread *th, const char *host)
+{
+	struct stack_thread *st = th->be;
+
+	st->l2max = TPERF_L2_MAX + 64;
+	st->l2buf = malloc(st->l2max);
+	if (st->l2buf == NULL)
+		return -1;
+	if (tpa_raw_register(TPERF_L2_ETHERTYPE, l2_keep, st) < 0) {
+		tperf_thread_fail(th, "-t l2pp: tpa_raw_register: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int stack_l2_send(struct tperf_thread *th, const uint8_t *frame, size_t len)
+{
+	struct stack_thread *st = th->be;
+
+	return tpa_raw_send(st->worker, frame, (uint16_t)len);
+}
+
+/* Busy-poll the worker (the stack never sleeps in tperf) until a frame or the deadline. */
+static ssize_t stack_l2_recv(struct tperf_thread *th, uint8_t *buf, size_t max, int64_t timeout_ns)
+{
+	struct stack_thread *st = th->be;
+	uint64_t end = tperf_now_ns() + (uint64_t)(timeout_ns > 0 ? timeout_ns : 0);
+	size_t n;
+
+	do {
+		tpa_worker_run(st->worker);
+		if (st->l2len)
+			break;
+	} while (tperf_now_ns() < end && !th->ctx->stop);
+	n = st->l2len < max ? st->l2len : max;
+	memcpy(buf, st->l2buf, n);
+	st->l2len = 0;
+	return (ssize_t)n;
+}
+
+static void stack_l2_close(struct tperf_thread *th)
+{
+	struct stack_thread *st = th->be;
+
+	tpa_raw_register(TPERF_L2_ETHERTYPE, NULL, NULL);
+	free(st->l2buf);
+	st->l2buf = NULL;
 }
 
 static int stack_accept(struct tperf_thread *th, int *sids, int nr)
@@ -313,4 +396,8 @@ const struct tperf_backend tperf_stack_backend = {
 	.poll = stack_poll,
 	.close = stack_close,
 	.report = stack_report,
+	.l2_open = stack_l2_open,
+	.l2_send = stack_l2_send,
+	.l2_recv = stack_l2_recv,
+	.l2_close = stack_l2_close,
 };

@@ -723,8 +723,120 @@ static void publish_sec(struct tperf_thread *th, uint64_t now)
 		__atomic_store_n(&th->cur_sec, k, __ATOMIC_RELEASE);
 }
 
+/* ------------------------------------------------------------ l2pp client */
+
+#define L2PP_LOSS_NS 50000000ULL	/* a ping unanswered this long is lost */
+
+struct l2pp {
+	uint8_t dst[6];
+	bool learned, out;
+	uint64_t seq, t_sent, t_first, pongs;
+	uint8_t *tx, *rx;
+};
+
+static struct l2pp *l2pp_start(struct tperf_thread *th)
+{
+	const struct tperf_backend *be = th->ctx->be;
+	struct l2pp *l = calloc(1, sizeof(*l));
+
+	if (l == NULL || (l->tx = malloc(TPERF_L2_MAX)) == NULL || (l->rx = malloc(TPERF_L2_MAX + 64)) == NULL) {
+		tperf_thread_fail(th, "out of memory");
+		goto err;
+	}
+	if (be->l2_open == NULL) {
+		tperf_thread_fail(th, "-t l2pp: the %s backend has no raw L2 access", be->name);
+		goto err;
+	}
+	if (be->l2_open(th, th->ctx->cfg.server) < 0) {
+		if (!th->failed)
+			tperf_thread_fail(th, "-t l2pp: no raw access towards %s", th->ctx->cfg.server);
+		goto err;
+	}
+	memset(l->dst, 0xff, 6);	/* broadcast until the first pong names the server */
+	l->t_first = tperf_now_ns();
+	return l;
+err:
+	if (l) {
+		free(l->tx);
+		free(l->rx);
+	}
+	free(l);
+	return NULL;
+}
+
+static void l2pp_stop(struct tperf_thread *th, struct l2pp *l)
+{
+	th->ctx->be->l2_close(th);
+	free(l->tx);
+	free(l->rx);
+	free(l);
+}
+
+/* One ping in flight (closed loop); the RTT goes to the same histogram as rr. */
+static void l2pp_turn(struct tperf_thread *th, struct l2pp *l, uint64_t now)
+{
+	struct tperf_ctx *ctx = th->ctx;
+	const struct tperf_backend *be = ctx->be;
+	uint32_t m = ctx->cfg.msg_size;
+	uint64_t until;
+	size_t bad;
+	ssize_t n;
+	int rc;
+
+	if (!l->out) {
+		tperf_l2_build(l->tx, m, l->dst, ctx->session_id, l->seq, now, ctx->cfg.integrity);
+		l->t_sent = tperf_now_ns();
+		if (be->l2_send(th, l->tx, m) < 0) {
+			tperf_thread_fail(th, "-t l2pp: send of a %u-byte frame failed: %s", m, strerror(errno));
+			return;
+		}
+		l->out = true;
+	}
+	until = l->t_sent + L2PP_LOSS_NS;
+	if (ctx->t_mend && ctx->t_mend < until)
+		until = ctx->t_mend;
+	n = be->l2_recv(th, l->rx, TPERF_L2_MAX + 64, until > now ? (int64_t)(until - now) : 0);
+	now = tperf_now_ns();
+	if (n < 0) {
+		tperf_thread_fail(th, "-t l2pp: receive failed: %s", strerror(errno));
+		return;
+	}
+	rc = n > 0 ? tperf_l2_check(l->rx, (size_t)n, m, ctx->session_id, l->seq, &bad) : 0;
+	if (rc < 0) {
+		CNT_ADD(th->err_integrity, 1);
+		tperf_thread_fail(th, "integrity: l2pp echo of ping %llu: frame byte %zu is wrong "
+				  "(got %zd-byte frame, expected %u; byte 0x%02x)", (unsigned long long)l->seq,
+				  bad, n, m, bad < (size_t)n ? l->rx[bad] : 0);
+		return;
+	}
+	if (rc > 0) {
+		record_lat(th, now, now - l->t_sent);
+		acct(th, now, m, m, 1, 0);
+		if (!l->learned) {
+			memcpy(l->dst, l->rx + 6, 6);
+			l->learned = true;
+		}
+		l->pongs++;
+		l->out = false;
+		l->seq++;
+		return;
+	}
+	if (l->out && now - l->t_sent >= L2PP_LOSS_NS) {
+		if (in_window(ctx, now))
+			CNT_ADD(th->err_timeouts, 1);
+		if (l->pongs == 0 && now - l->t_first > (uint64_t)(ctx->cfg.connect_timeout_s * NS)) {
+			tperf_thread_fail(th, "-t l2pp: no echo from %s within %.1f s (is the server a tperf -s "
+					  "on the same L2 segment?)", ctx->cfg.server, ctx->cfg.connect_timeout_s);
+			return;
+		}
+		l->out = false;
+		l->seq++;
+	}
+}
+
 static void client_loop(struct tperf_thread *th)
 {
+	struct l2pp *l2 = NULL;
 	struct tperf_ctx *ctx = th->ctx;
 	const struct tperf_cfg *cfg = &ctx->cfg;
 	struct cpu_snap c0 = {0}, c1;
@@ -768,7 +880,12 @@ static void client_loop(struct tperf_thread *th)
 			goto out;
 	}
 
-	for (int i = 0; i < cfg->conns; i++) {
+	if (cfg->test == TPERF_T_L2PP) {
+		l2 = l2pp_start(th);
+		if (l2 == NULL)
+			goto out;
+	}
+	for (int i = 0; l2 == NULL && i < cfg->conns; i++) {
 		struct tperf_conn *c = conn_new(th);
 
 		if (c == NULL) {
@@ -799,11 +916,16 @@ static void client_loop(struct tperf_thread *th)
 			client_schedule(th, now);
 		if (th->failed)
 			break;
-		client_poll(th, ctx->be->accept_polled ? 0 : client_timeout(th, now));
+		if (l2)
+			l2pp_turn(th, l2, now);
+		else
+			client_poll(th, ctx->be->accept_polled ? 0 : client_timeout(th, now));
 		if (th->failed)
 			break;
 	}
 out:
+	if (l2)
+		l2pp_stop(th, l2);
 	now = tperf_now_ns();
 	cpu_snap(&c1);
 	if (!measuring)

@@ -268,6 +268,38 @@ int tpa_worker_stats_get(int worker, struct tpa_worker_stats *out);
 /** Name of drop reason @p i ("bad_ip_csum", ...), NULL past the last. */
 const char *tpa_drop_reason_name(int i);
 
+/* --------------------------------------------------------------- raw L2 */
+
+/**
+ * Receive hook for an EtherType the stack does not handle itself.
+ *
+ * Called from tpa_worker_run() of the worker that received the frame, with
+ * the whole frame from the Ethernet header on, linear; @p frame is valid only
+ * during the call (copy what you keep). The hook may call tpa_raw_send() on
+ * @p worker.
+ */
+typedef void (*tpa_raw_rx_fn)(struct tpa_worker *worker, const void *frame, uint16_t len, void *arg);
+
+/**
+ * Deliver received frames of @p ethertype (host order, >= 0x0600, not IPv4
+ * or ARP; e.g. 0x88B5, IEEE 802 "local experimental") to @p fn instead of
+ * dropping them as unknown_ethertype. NULL @p fn removes the hook. At most 4
+ * EtherTypes. Call it before the workers see traffic of that type.
+ *
+ * @return 0; -1 with errno EINVAL (EtherType the stack owns) or ENOSPC.
+ */
+int tpa_raw_register(uint16_t ethertype, tpa_raw_rx_fn fn, void *arg);
+
+/**
+ * Send one Ethernet frame of @p len bytes (header included, 14..MTU+14) on
+ * @p worker's queue, as given except the source address, which the stack sets
+ * to its station MAC. The frame is copied and handed to the port at once (no
+ * batching); egress fault injection applies. Call from the worker's thread.
+ *
+ * @return 0; -1 with errno EINVAL (length) or ENOMEM (no mbuf).
+ */
+int tpa_raw_send(struct tpa_worker *worker, const void *frame, uint16_t len);
+
 /** Number of workers started by tpa_init(). */
 int tpa_nr_worker(void);
 

@@ -201,8 +201,14 @@ int tpa_dev_port_init(int nr_queue)
 	tpa_dev.tx_offload = conf.txmode.offloads;
 	tpa_dev.rx_offload = conf.rxmode.offloads;
 	if (tpa_cfg.mtu != RTE_ETHER_MTU && (rc = rte_eth_dev_set_mtu(port, (uint16_t)tpa_cfg.mtu))) {
-		LOG_ERR("port %s: cannot set MTU %u: %s", tpa_dev.name, tpa_cfg.mtu, rte_strerror(-rc));
-		return -1;
+		/* memif and vhost have no MTU to set: they carry what fits their
+		 * (chained) buffers, so within max_mtu the setting is ours alone */
+		if (rc != -ENOTSUP || tpa_cfg.mtu > info.max_mtu) {
+			LOG_ERR("port %s: cannot set MTU %u: %s", tpa_dev.name, tpa_cfg.mtu, rte_strerror(-rc));
+			return -1;
+		}
+		LOG_INFO("port %s has no MTU setting; using MTU %u (max %u)", tpa_dev.name, tpa_cfg.mtu,
+			 info.max_mtu);
 	}
 
 	socket = rte_eth_dev_socket_id(port);
