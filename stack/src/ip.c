@@ -16,6 +16,22 @@ static inline int ip_is_martian_src(uint32_t src)
 	       (tpa_netif.mask != 0xffffffff && src == (tpa_netif.ip | ~tpa_netif.mask));
 }
 
+/* Trust what the port verified: GOOD, or NONE (a partial checksum in the
+ * packet but data integrity verified, e.g. virtio); BAD drops; UNKNOWN (no
+ * offload) is checked in software. */
+static inline int ip_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t hlen)
+{
+	switch (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_IP_CKSUM_NONE:
+		return 1;
+	case RTE_MBUF_F_RX_IP_CKSUM_BAD:
+		return 0;
+	default:
+		return rte_raw_cksum(ip, hlen) == 0xffff;
+	}
+}
+
 void ip_input(struct tpa_worker *w, struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip = pkt_peek(m, 0, IP4_HLEN);
@@ -39,8 +55,7 @@ void ip_input(struct tpa_worker *w, struct rte_mbuf *m)
 		tpa_drop(w, m, DROP_IP_TOTAL_LEN);
 		return;
 	}
-	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-	    unlikely(rte_raw_cksum(ip, hlen) != 0xffff)) {
+	if (unlikely(!ip_csum_ok(m, ip, hlen))) {
 		tpa_drop(w, m, DROP_IP_CSUM);
 		return;
 	}

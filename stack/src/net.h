@@ -78,6 +78,20 @@ uint32_t ip_next_hop(uint32_t dst);
 /* icmp.c */
 void icmp_input(struct tpa_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip);
 
+/** The L4 checksum holds, by the port's word (GOOD or NONE) or our own (UNKNOWN). */
+static inline int tpa_rx_l4_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t l4_off)
+{
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+		return 1;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return 0;
+	default:
+		return rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, l4_off) == 0;
+	}
+}
+
 /* tcp entry point (tcp_input.c) */
 void tcp_input(struct tpa_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip);
 

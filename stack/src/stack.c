@@ -151,6 +151,7 @@ struct tpa_worker *tpa_worker_init(void)
 		LOG_WARN("worker %d: no free lcore id (%s): mempool access will not be cached", id,
 			 rte_strerror(rte_errno));
 	tpa_worker_set_self(w);
+	tcp_worker_online(id);
 	w->now = tpa_now();
 	if (id == 0)
 		arp_send_gratuitous(w);

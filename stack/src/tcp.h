@@ -206,6 +206,10 @@ struct tcp_sock {
 /* tcp_sock.c: tables */
 int tcp_init(int nr_worker);
 void tcp_fini(void);
+/** A worker thread starts reading the flow table (RCU reader online). */
+void tcp_worker_online(int worker);
+/** The worker holds no flow-table reference now (end of an iteration). */
+void tcp_worker_quiescent(int worker);
 struct tcp_sock *tcp_sock_alloc(struct tpa_worker *w);
 void tcp_sock_free(struct tcp_sock *sk);
 struct tcp_sock *tcp_sock_get(int sid);

@@ -996,8 +996,7 @@ void tcp_input(struct tpa_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip
 			tpa_drop(w, m, DROP_HANDOFF_FULL);
 		return;
 	}
-	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-	    unlikely(rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, l4) != 0)) {
+	if (unlikely(!tpa_rx_l4_csum_ok(m, ip, l4))) {
 		tpa_drop(w, m, DROP_TCP_CSUM);
 		return;
 	}

@@ -10,6 +10,8 @@
 
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_spinlock.h>
 #include <rte_cycles.h>
@@ -28,6 +30,10 @@ static uint32_t nr_free_sids;
 static rte_spinlock_t sid_lock = RTE_SPINLOCK_INITIALIZER;
 
 static struct rte_hash *flow_table;
+/* Readers of the lock-free flow table are the workers; a deleted key's slot
+ * is reused only after every online worker reported a quiescent state
+ * (the end of a tpa_worker_run iteration), so no lookup can still see it. */
+static struct rte_rcu_qsbr *flow_qsbr;
 static rte_spinlock_t flow_lock = RTE_SPINLOCK_INITIALIZER;
 static struct tcp_sock *listeners[65536];
 static uint8_t isn_secret[16];
@@ -62,7 +68,6 @@ int tcp_init(int nr_worker)
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD,
 	};
 
-	(void)nr_worker;
 	tcp_max_socks = tpa_cfg.max_socks;
 	hp.entries = tcp_max_socks * 2;
 	tcp_socks = rte_zmalloc("tpa_socks", sizeof(*tcp_socks) * tcp_max_socks, 0);
@@ -71,6 +76,18 @@ int tcp_init(int nr_worker)
 	if (!tcp_socks || !free_sids || !flow_table) {
 		LOG_ERR("cannot allocate socket tables for %u sockets", tcp_max_socks);
 		return -1;
+	}
+	flow_qsbr = rte_zmalloc("tpa_qsbr", rte_rcu_qsbr_get_memsize((uint32_t)nr_worker), RTE_CACHE_LINE_SIZE);
+	if (!flow_qsbr || rte_rcu_qsbr_init(flow_qsbr, (uint32_t)nr_worker)) {
+		LOG_ERR("cannot set up RCU for the flow table");
+		return -1;
+	}
+	{
+		struct rte_hash_rcu_config rc = { .v = flow_qsbr, .mode = RTE_HASH_QSBR_MODE_DQ };
+		if (rte_hash_rcu_qsbr_add(flow_table, &rc)) {
+			LOG_ERR("cannot attach RCU to the flow table: %s", rte_strerror(rte_errno));
+			return -1;
+		}
 	}
 	/* hand out low ids first: pop from the end */
 	for (uint32_t i = 0; i < tcp_max_socks; i++)
@@ -91,9 +108,22 @@ void tcp_fini(void)
 	rte_free(tcp_socks);
 	rte_free(free_sids);
 	rte_hash_free(flow_table);
+	rte_free(flow_qsbr);
+	flow_qsbr = NULL;
 	tcp_socks = NULL;
 	free_sids = NULL;
 	flow_table = NULL;
+}
+
+void tcp_worker_online(int worker)
+{
+	rte_rcu_qsbr_thread_register(flow_qsbr, (unsigned int)worker);
+	rte_rcu_qsbr_thread_online(flow_qsbr, (unsigned int)worker);
+}
+
+void tcp_worker_quiescent(int worker)
+{
+	rte_rcu_qsbr_quiescent(flow_qsbr, (unsigned int)worker);
 }
 
 struct tcp_sock *tcp_sock_get(int sid)

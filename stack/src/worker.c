@@ -244,11 +244,14 @@ void tpa_worker_run(struct tpa_worker *w)
 	uint16_t n = 0, nh;
 	int work;
 
-	if (w->now) {
-		if (start - w->now > w->max_gap_tsc)
-			w->max_gap_tsc = start - w->now;
-		w->stats.cycles_total += start - w->now;
+	if (w->run_tsc) {
+		/* a gap is the application keeping the worker away, unless we slept */
+		if (!w->slept && start - w->run_tsc > w->max_gap_tsc)
+			w->max_gap_tsc = start - w->run_tsc;
+		w->slept = 0;
+		w->stats.cycles_total += start - w->run_tsc;
 	}
+	w->run_tsc = start;
 	w->now = start;
 
 	if (likely(tpa_dev.started))
@@ -279,6 +282,7 @@ void tpa_worker_run(struct tpa_worker *w)
 	tpa_fault_release(w, 0);
 	work += tcp_output_pending(w);
 	tpa_worker_flush(w);
+	tcp_worker_quiescent(w->id);
 
 	if (work) {
 		w->stats.polls_busy++;
@@ -288,6 +292,7 @@ void tpa_worker_run(struct tpa_worker *w)
 		w->stats.polls_empty++;
 		if (tpa_cfg.idle == TPA_IDLE_BACKOFF && ++w->empty_polls >= tpa_cfg.idle_polls) {
 			worker_sleep(w);
+			w->slept = 1;
 		}
 	}
 }

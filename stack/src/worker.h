@@ -82,6 +82,9 @@ struct tpa_worker {
 
 	struct tpa_worker_stats stats;
 	uint64_t last_busy_tsc;
+	uint8_t slept;		/* the last iteration ended in an idle sleep */
+	uint64_t run_tsc;	/* start of the previous iteration (cycle accounting only:
+				 * API calls move `now`, this stays the loop's own) */
 	uint64_t max_gap_tsc;	/* longest time between two polls (starvation) */
 };
 

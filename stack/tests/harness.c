@@ -112,6 +112,7 @@ int th_global_init(void)
 	th_w = w;
 	if (neigh_init() || tcp_init(1))
 		return -1;
+	tcp_worker_online(0);
 	th_reset();
 	return 0;
 }
@@ -234,6 +235,7 @@ void th_inject(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint
 
 void th_run(void)
 {
+	tcp_worker_quiescent(0);
 	th_w->now = tpa_now();
 	tpa_timer_run(&th_w->timers, th_w->now);
 	neigh_tick(th_w, th_w->now);

@@ -196,6 +196,74 @@ static void test_sack_on_data_segments_starts_recovery(void **state)
 	assert_int_equal(sg->len, first->len);
 }
 
+/*
+ * Found by tperf crr over memif: connections stopped after exactly 40,768
+ * with "Address already in use". The flow table is a lock-free rte_hash,
+ * which does not free a deleted key's slot by itself; every connection
+ * leaked one. Far more connections than slots must come and go.
+ */
+static void test_flow_table_slots_are_reclaimed(void **state)
+{
+	const int total = 3 * (int)tcp_max_socks;	/* the table has 2 x max_socks slots */
+	int ls = tpa_listen_on(NULL, 7400, NULL);
+
+	(void)state;
+	assert_true(ls >= 0);
+	for (int i = 0; i < total; i++) {
+		uint16_t pport = (uint16_t)(10000 + i % 50000);
+		struct th_seg *sg;
+
+		th_clear_out();
+		th_inject(pport, 7400, TCP_SYN, 1000, 0, 65535, NULL, 0, NULL, 0);
+		sg = th_pop_tcp();
+		if (!sg || sg->flags != (TCP_SYN | TCP_ACK))
+			fail_msg("connection %d of %d got no SYN-ACK", i, total);
+		/* the peer gives up: RST at the exact sequence frees the child */
+		th_inject(pport, 7400, TCP_RST, 1001, 0, 0, NULL, 0, NULL, 0);
+	}
+}
+
+/* Inject a frame carrying RX offload flags, as a driver would deliver it. */
+static void input_with_flags(const uint8_t *frame, uint32_t len, uint64_t ol_flags)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(th_w->pool);
+
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), frame, len);
+	m->ol_flags = ol_flags;
+	th_w->now = tpa_now();
+	pkt_meta(m)->rx_tsc = th_w->now;
+	tpa_worker_input(th_w, m);
+	th_run();
+}
+
+/*
+ * Found on the vhost-user fabric: virtio-user delivers segments whose
+ * checksum field is only partial, flagged RX_L4_CKSUM_NONE ("not correct in
+ * the packet, data integrity verified"); the stack accepted only _GOOD and
+ * dropped every segment. NONE must pass; UNKNOWN still gets verified.
+ */
+static void test_partial_checksum_flagged_none_is_accepted(void **state)
+{
+	static uint8_t f[256];
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(f + 34);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + 14);
+	uint32_t n;
+	struct th_seg *sg;
+
+	(void)state;
+	assert_true(tpa_listen_on(NULL, 7500, NULL) >= 0);
+	n = th_build(f, 41500, 7500, TCP_SYN, 77, 0, 65535, NULL, 0, NULL, 0);
+	th->cksum = rte_ipv4_phdr_cksum(ip, 0);	/* what a virtio peer leaves in the field */
+	input_with_flags(f, n, RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_IP_CKSUM_GOOD);
+	sg = th_pop_tcp();
+	assert_non_null(sg);
+	assert_int_equal(sg->flags, TCP_SYN | TCP_ACK);
+	/* the same frame with no offload information is checked, and refused */
+	input_with_flags(f, n, 0);
+	assert_null(th_pop_tcp());
+	assert_int_equal(th_drops(DROP_TCP_CSUM), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +272,8 @@ int main(void)
 		cmocka_unit_test_setup(test_synack_options_carry_no_padding, setup),
 		cmocka_unit_test_setup(test_sack_blocks_never_push_frames_past_mtu, setup),
 		cmocka_unit_test_setup(test_sack_on_data_segments_starts_recovery, setup),
+		cmocka_unit_test_setup(test_flow_table_slots_are_reclaimed, setup),
+		cmocka_unit_test_setup(test_partial_checksum_flagged_none_is_accepted, setup),
 	};
 
 	if (th_global_init())
