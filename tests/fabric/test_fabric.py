@@ -107,14 +107,18 @@ def test_l2pp(tmp_path, fabric):
 def test_l2pp_catches_corruption(tmp_path):
     """Control: the client stack flips bytes of its own frames (fault.egress); with
     no IP/TCP checksum on the way, only the l2pp integrity check can see it."""
-    p, res = fabric_run(tmp_path, "memif", ["-t", "l2pp", "-m", "1000", "-i", "-d", "1"],
-                        extra=["--client-cfg", "fault.egress=corrupt=0.3"])
+    # 5% of frames: thousands of corrupted l2pp frames per second, while the TCP
+    # control connection (which the same fault hits) still connects in time
+    p, res = fabric_run(tmp_path, "memif", ["-t", "l2pp", "-m", "1000", "-i", "-d", "1",
+                                            "--connect-timeout", "10"],
+                        extra=["--client-cfg", "fault.egress=corrupt=0.05"])
     assert p.returncode == 1, p.stdout[-3000:]
     assert res["status"] == "error" and "integrity" in res["error"], res.get("error")
     assert res["errors"]["integrity"] >= 1
     # and the same run without -i passes: the check is what catches it
-    p, res = fabric_run(tmp_path, "memif", ["-t", "l2pp", "-m", "1000", "-d", "1"],
-                        extra=["--client-cfg", "fault.egress=corrupt=0.3"])
+    p, res = fabric_run(tmp_path, "memif", ["-t", "l2pp", "-m", "1000", "-d", "1",
+                                            "--connect-timeout", "10"],
+                        extra=["--client-cfg", "fault.egress=corrupt=0.05"])
     assert p.returncode == 0, p.stdout[-3000:]
     assert_clean(tmp_path)
 
