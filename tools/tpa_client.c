@@ -18,53 +18,9 @@
 const char *tpa_run_dir;
 const char *tpa_inst;
 
-static int read_pid(const char *dir)
-{
-	char p[1100];
-	FILE *f;
-	int pid = -1;
-
-	snprintf(p, sizeof(p), "%s/pid", dir);
-	f = fopen(p, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = -1;
-	fclose(f);
-	return pid;
-}
-
 int tpa_clean_stale(int verbose)
 {
-	DIR *d = opendir(tpa_run_dir);
-	struct dirent *e;
-	char p[1024];
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		struct stat st;
-		int pid;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", tpa_run_dir, e->d_name);
-		if (stat(p, &st) || !S_ISDIR(st.st_mode))
-			continue;
-		pid = read_pid(p);
-		/* a dir without a pid file may be one being made right now */
-		if (pid <= 0 && time(NULL) - st.st_mtime < 10)
-			continue;
-		if (pid > 0 && !(kill(pid, 0) && errno == ESRCH))
-			continue;
-		tpa_rmtree(p);
-		if (verbose)
-			fprintf(stderr, "tpa: removed stale instance dir %s (pid %d is gone)\n", p, pid);
-		n++;
-	}
-	closedir(d);
-	return n;
+	return tpa_clean_stale_instances(tpa_run_dir, verbose ? stderr : NULL);
 }
 
 /* Live instance ids, sorted; returns how many (up to max). */

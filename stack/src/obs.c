@@ -81,49 +81,9 @@ void tpa_obs_rmtree(const char *path)
 	tpa_rmtree(path);
 }
 
-static int read_pid(const char *dir)
-{
-	char p[1024];
-	FILE *f;
-	int pid = -1;
-
-	snprintf(p, sizeof(p), "%s/pid", dir);
-	f = fopen(p, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = -1;
-	fclose(f);
-	return pid;
-}
-
 int tpa_obs_clean_stale(const char *run_dir)
 {
-	DIR *d = opendir(run_dir);
-	struct dirent *e;
-	char p[1024];
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		int pid;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", run_dir, e->d_name);
-		pid = read_pid(p);
-		if (pid <= 0 || (kill(pid, 0) && errno == ESRCH)) {
-			struct stat st;
-			/* a dir without a pid file may be one being made right now */
-			if (pid <= 0 && (stat(p, &st) || time(NULL) - st.st_mtime < 10))
-				continue;
-			tpa_obs_rmtree(p);
-			n++;
-		}
-	}
-	closedir(d);
-	return n;
+	return tpa_clean_stale_instances(run_dir, NULL);
 }
 
 static int mkdir_p(const char *path)
@@ -368,7 +328,7 @@ int tpa_obs_init(void)
 	tpa_obs_clean_stale(tpa_cfg.run_dir);
 	snprintf(path, sizeof(path), "%s/%s", tpa_cfg.run_dir, id);
 	if (mkdir(path, 0755)) {
-		int pid = read_pid(path);
+		int pid = tpa_instance_pid(path);
 		if (errno != EEXIST || (pid > 0 && pid != getpid() && !(kill(pid, 0) && errno == ESRCH))) {
 			LOG_WARN("obs: cannot use '%s': %s; no mem files, no control socket", path,
 				 errno == EEXIST ? "in use by a live instance (set obs.id or TPA_ID)" : strerror(errno));
