@@ -303,8 +303,8 @@ static int cmd_worker(int argc, char **argv)
 		printf("  longest gap between polls (starvation): %lld us\n", (long long)geti(w, "max_gap_us"));
 		printf("  rx: %lld pkts %lld bytes   tx: %lld pkts %lld bytes\n", (long long)geti(w, "rx_pkts"),
 		       (long long)geti(w, "rx_bytes"), (long long)geti(w, "tx_pkts"), (long long)geti(w, "tx_bytes"));
-		printf("  mbuf_alloc_fail=%lld tx_ring_full=%lld\n", (long long)geti(w, "mbuf_alloc_fail"),
-		       (long long)geti(w, "tx_ring_full"));
+		printf("  mbuf_alloc_fail=%lld tx_ring_full=%lld tw_recycled=%lld\n", (long long)geti(w, "mbuf_alloc_fail"),
+		       (long long)geti(w, "tx_ring_full"), (long long)geti(w, "tw_recycled"));
 		printf("  drops:");
 		json_object_foreach(json_object_get(w, "drops"), k, v) {
 			printf(" %s=%lld", k, (long long)json_integer_value(v));

@@ -259,6 +259,7 @@ struct tpa_worker_stats {
 	uint64_t polls_empty, polls_busy;
 	uint64_t cycles_busy, cycles_total;
 	uint64_t mbuf_alloc_fail, tx_ring_full;
+	uint64_t tw_recycled;			/**< TIME_WAIT sockets ended early: socket ids ran out */
 	uint64_t drop[32];			/**< indexed by enum tpa_drop_reason */
 };
 

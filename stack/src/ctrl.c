@@ -170,13 +170,13 @@ static json_t *cmd_worker(json_t *req)
 		for (int d = 0; tpa_drop_reason_name(d); d++)
 			if (st.drop[d])
 				json_object_set_new(drops, tpa_drop_reason_name(d), json_integer((json_int_t)st.drop[d]));
-		o = json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "worker", i,
+		o = json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "worker", i,
 			      "bound", w->bound, "rx_pkts", (json_int_t)st.rx_pkts, "rx_bytes", (json_int_t)st.rx_bytes,
 			      "tx_pkts", (json_int_t)st.tx_pkts, "tx_bytes", (json_int_t)st.tx_bytes, "polls_empty",
 			      (json_int_t)st.polls_empty, "polls_busy", (json_int_t)st.polls_busy, "cycles_busy",
 			      (json_int_t)st.cycles_busy, "cycles_total", (json_int_t)st.cycles_total,
 			      "mbuf_alloc_fail", (json_int_t)st.mbuf_alloc_fail, "tx_ring_full",
-			      (json_int_t)st.tx_ring_full, "max_gap_us",
+			      (json_int_t)st.tx_ring_full, "tw_recycled", (json_int_t)st.tw_recycled, "max_gap_us",
 			      (json_int_t)(tpa_tsc_to_ns(w->max_gap_tsc) / 1000), "socks", (json_int_t)w->nr_socks,
 			      "drops", drops);
 		json_array_append_new(arr, o);

@@ -136,7 +136,7 @@ static int stats_parser(char *buf, size_t len, uint32_t nr)
 {
 	static const char *const names[] = { "rx_pkts", "rx_bytes", "tx_pkts", "tx_bytes", "polls_empty",
 					     "polls_busy", "cycles_busy", "cycles_total", "mbuf_alloc_fail",
-					     "tx_ring_full" };
+					     "tx_ring_full", "tw_recycled" };
 	int n = snprintf(buf, len, "tpa-stats 1\nlayout nr=%u size=%zu\nfield", nr, sizeof(struct obs_stats_rec));
 	size_t i;
 

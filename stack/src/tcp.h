@@ -199,6 +199,8 @@ struct tcp_sock {
 	uint32_t abnormal;		/* TRACE_ABN_* seen since last archive */
 	uint64_t abnormal_tsc;
 	uint64_t trace_ts_tsc;		/* time of the last TR_TS record written */
+	struct tcp_sock *tw_prev, *tw_next;	/* worker's TIME_WAIT list, oldest first */
+	uint8_t in_tw_list;
 };
 
 /* ------------------------------------------------------------- internal API */
@@ -226,6 +228,10 @@ void tcp_set_state(struct tcp_sock *sk, int state);
 const char *tcp_state_name(int state);
 /** Tear down a connection (RST received, timeout, abort): error to the app, free if closed. */
 void tcp_sock_reset(struct tcp_sock *sk, int err);
+/** Put @p sk (entering TIME_WAIT) at the tail of its worker's TIME_WAIT list. */
+void tcp_tw_link(struct tcp_sock *sk);
+/** Take @p sk off the TIME_WAIT list (no-op when not on it). */
+void tcp_tw_unlink(struct tcp_sock *sk);
 /** Called when the protocol is done with a socket (CLOSED / TIME_WAIT over). */
 void tcp_sock_done(struct tcp_sock *sk);
 /** Defaults every new connection starts with (MSS, window scale, RTO). */

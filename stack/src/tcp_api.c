@@ -210,6 +210,7 @@ void tcp_sock_done(struct tcp_sock *sk)
 {
 	int app_owned = (sk->flags & SK_ACCEPTED) || (sk->flags & SK_ACTIVE_OPEN);
 
+	tcp_tw_unlink(sk);
 	if (sk->abnormal)
 		trace_recovered(sk);
 	tcp_flow_del(sk);

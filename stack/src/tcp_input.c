@@ -635,6 +635,8 @@ static void process_data(struct tcp_sock *sk, struct rte_mbuf *m, struct seg *s)
 
 static void enter_time_wait(struct tcp_sock *sk)
 {
+	if (sk->state != TPA_TCP_TIME_WAIT)
+		tcp_tw_link(sk);
 	tcp_set_state(sk, TPA_TCP_TIME_WAIT);
 	sk->rto_at = sk->persist_at = sk->keepalive_at = sk->delack_at = 0;
 	sk->tw_at = sk->w->now + tpa_us_to_tsc((uint64_t)tpa_cfg.time_wait_ms * 1000) + 1;

@@ -135,45 +135,115 @@ struct tcp_sock *tcp_sock_get(int sid)
 	return sk;
 }
 
+void tcp_tw_link(struct tcp_sock *sk)
+{
+	struct tpa_worker *w = sk->w;
+
+	if (sk->in_tw_list)
+		return;
+	sk->in_tw_list = 1;
+	sk->tw_next = NULL;
+	sk->tw_prev = w->tw_tail;
+	if (w->tw_tail)
+		w->tw_tail->tw_next = sk;
+	else
+		w->tw_head = sk;
+	w->tw_tail = sk;
+}
+
+void tcp_tw_unlink(struct tcp_sock *sk)
+{
+	struct tpa_worker *w = sk->w;
+
+	if (!sk->in_tw_list)
+		return;
+	if (sk->tw_prev)
+		sk->tw_prev->tw_next = sk->tw_next;
+	else
+		w->tw_head = sk->tw_next;
+	if (sk->tw_next)
+		sk->tw_next->tw_prev = sk->tw_prev;
+	else
+		w->tw_tail = sk->tw_prev;
+	sk->tw_prev = sk->tw_next = NULL;
+	sk->in_tw_list = 0;
+}
+
+/* End this worker's oldest TIME_WAIT connection early, as a kernel does
+ * when its TIME_WAIT table overflows; 0 when there is none. Its id (and the
+ * memory attached to it) is the next one handed out: the id list is LIFO. */
+static int recycle_time_wait(struct tpa_worker *w)
+{
+	if (!w->tw_head)
+		return 0;
+	w->stats.tw_recycled++;
+	tcp_sock_done(w->tw_head);
+	return 1;
+}
+
+/* Memory of a slot that never held a socket. */
+static struct tcp_sock *slot_memory(void)
+{
+	struct tcp_sock *sk = rte_zmalloc("tpa_sock", sizeof(*sk), RTE_CACHE_LINE_SIZE);
+
+	if (!sk)
+		return NULL;
+	sk->txq_size = 512;
+	sk->txq = rte_zmalloc("tpa_txq", sizeof(*sk->txq) * sk->txq_size, RTE_CACHE_LINE_SIZE);
+	if (!sk->txq) {
+		rte_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+/*
+ * A socket for @p w. When ids or memory run out, TIME_WAIT connections of
+ * this worker make room (oldest first): otherwise a server that closes first
+ * caps new connections at (max_socks or memory) / time_wait.
+ */
 struct tcp_sock *tcp_sock_alloc(struct tpa_worker *w)
 {
 	struct tcp_sock *sk;
 	uint32_t gen = 0;
 	int sid;
 
-	rte_spinlock_lock(&sid_lock);
-	if (!nr_free_sids) {
+	for (;;) {
+		rte_spinlock_lock(&sid_lock);
+		if (!nr_free_sids) {
+			rte_spinlock_unlock(&sid_lock);
+			if (recycle_time_wait(w))
+				continue;
+			errno = EMFILE;
+			return NULL;
+		}
+		sid = free_sids[--nr_free_sids];
 		rte_spinlock_unlock(&sid_lock);
-		errno = EMFILE;
-		return NULL;
+		if (tcp_socks[sid] || (tcp_socks[sid] = slot_memory()))
+			break;
+		rte_spinlock_lock(&sid_lock);
+		free_sids[nr_free_sids++] = sid;
+		rte_spinlock_unlock(&sid_lock);
+		if (!recycle_time_wait(w)) {
+			errno = ENOMEM;
+			return NULL;
+		}
 	}
-	sid = free_sids[--nr_free_sids];
-	rte_spinlock_unlock(&sid_lock);
 
 	sk = tcp_socks[sid];
-	if (sk) {
+	{
 		/* keep the allocations of a previous life */
 		struct tx_desc *txq = sk->txq;
 		struct tpa_lat_hist *lat = sk->lat;
 		struct trace_ring *tr = sk->trace;
 		uint32_t txq_size = sk->txq_size;
+
 		gen = sk->gen + 1;
 		memset(sk, 0, sizeof(*sk));
 		sk->txq = txq;
 		sk->txq_size = txq_size;
 		sk->lat = lat;
 		sk->trace = tr;
-	} else {
-		sk = rte_zmalloc("tpa_sock", sizeof(*sk), RTE_CACHE_LINE_SIZE);
-		if (!sk)
-			goto nomem;
-		sk->txq_size = 512;
-		sk->txq = rte_zmalloc("tpa_txq", sizeof(*sk->txq) * sk->txq_size, RTE_CACHE_LINE_SIZE);
-		if (!sk->txq) {
-			rte_free(sk);
-			goto nomem;
-		}
-		tcp_socks[sid] = sk;
 	}
 	if (tpa_cfg.latency && !sk->lat)
 		sk->lat = rte_zmalloc("tpa_lat", sizeof(*sk->lat) * TPA_LAT_NR_STAGE, 0);
@@ -192,13 +262,6 @@ struct tcp_sock *tcp_sock_alloc(struct tpa_worker *w)
 	trace_sock_init(sk);
 	w->nr_socks++;
 	return sk;
-
-nomem:
-	rte_spinlock_lock(&sid_lock);
-	free_sids[nr_free_sids++] = sid;
-	rte_spinlock_unlock(&sid_lock);
-	errno = ENOMEM;
-	return NULL;
 }
 
 /* Take @p sk off the worker's per-iteration lists: its id may be reused

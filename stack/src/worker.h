@@ -74,6 +74,7 @@ struct tpa_worker {
 	struct tcp_sock *accept_head, *accept_tail;	/* established, not yet accepted */
 	struct tcp_sock *ready_head;	/* sockets with pending events (intrusive list) */
 	struct tcp_sock *out_head;	/* sockets with data/ACKs to send this iteration */
+	struct tcp_sock *tw_head, *tw_tail;	/* TIME_WAIT sockets, oldest first */
 	uint32_t nr_socks;
 
 	/* idle policy */

@@ -152,6 +152,7 @@ void th_reset(void)
 		}
 	}
 	th_w->accept_head = th_w->accept_tail = NULL;
+	th_w->tw_head = th_w->tw_tail = NULL;
 	th_w->ready_head = th_w->out_head = NULL;
 	tpa_cfg_defaults(&tpa_cfg);
 	tpa_cfg.log_level = 0;

@@ -264,9 +264,53 @@ static void test_partial_checksum_flagged_none_is_accepted(void **state)
 	assert_int_equal(th_drops(DROP_TCP_CSUM), 1);
 }
 
+/*
+ * Found with the CTF trace of tperf crr over memif: 16,382 connections in
+ * the first second, then none for a second. Every socket id was held by a
+ * TIME_WAIT socket (we close first, 2 s each), new SYNs were dropped and the
+ * client waited a whole SYN RTO: crr was capped at max_socks / time_wait.
+ * Under socket pressure the oldest TIME_WAIT socket must make room.
+ */
+static void test_time_wait_sockets_yield_under_pressure(void **state)
+{
+	const int total = (int)tcp_max_socks + 100;
+	int ls = tpa_listen_on(NULL, 7600, NULL);
+
+	(void)state;
+	assert_true(ls >= 0);
+	for (int i = 0; i < total; i++) {
+		uint16_t pport = (uint16_t)(10000 + i % 50000);
+		struct th_seg *sg;
+		uint32_t iss;
+		int sid;
+
+		th_clear_out();
+		th_inject(pport, 7600, TCP_SYN, 1000, 0, 65535, NULL, 0, NULL, 0);
+		sg = th_pop_tcp();
+		if (!sg || sg->flags != (TCP_SYN | TCP_ACK)) {
+			for (int d = 0; d < DROP_NR; d++)
+				if (th_w->stats.drop[d])
+					print_message("drop %s=%lu\n", tpa_drop_reason_name(d), (unsigned long)th_w->stats.drop[d]);
+			fail_msg("connection %d of %d got no SYN-ACK (%s)", i, total,
+				 sg ? "other segment" : "nothing");
+		}
+		iss = sg->seq;
+		th_inject(pport, 7600, TCP_ACK, 1001, iss + 1, 65535, NULL, 0, NULL, 0);
+		if (tpa_accept_burst(th_w, &sid, 1) != 1)
+			fail_msg("connection %d not accepted", i);
+		tpa_close(sid);				/* we close first: FIN */
+		th_run();
+		th_inject(pport, 7600, TCP_ACK | TCP_FIN, 1001, iss + 2, 65535, NULL, 0, NULL, 0);
+		if (th_state(sid) != TPA_TCP_TIME_WAIT)
+			fail_msg("connection %d: state %d, not TIME_WAIT", i, th_state(sid));
+	}
+	assert_true(th_w->stats.tw_recycled >= 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_time_wait_sockets_yield_under_pressure, setup),
 		cmocka_unit_test_setup(test_freed_socket_reused_in_same_burst, setup),
 		cmocka_unit_test_setup(test_ephemeral_ports_do_not_repeat_soon, setup),
 		cmocka_unit_test_setup(test_synack_options_carry_no_padding, setup),
