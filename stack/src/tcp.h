@@ -103,8 +103,6 @@ enum tcp_sock_flag {
 	SK_QUICKACK    = 1u << 15,
 	SK_ACTIVE_OPEN = 1u << 16,
 	SK_NEED_SYNACK = 1u << 17,
-	SK_RST_ON_CLOSE = 1u << 18,
-	SK_ABORTED     = 1u << 19,
 };
 
 struct tcp_sack_block {
@@ -123,8 +121,6 @@ struct tcp_sock {
 	/* identity: network byte order */
 	uint32_t lip, rip;
 	uint16_t lport, rport;
-	struct rte_ether_addr dmac;	/* cached next-hop MAC, valid when dmac_ok */
-	uint8_t dmac_ok;
 
 	/* send sequence space */
 	uint32_t iss, snd_una, snd_nxt, snd_max;	/* snd_max: highest sequence sent + 1 */
@@ -264,7 +260,6 @@ uint32_t tcp_txq_release(struct tcp_sock *sk);
 void tcp_timer_update(struct tcp_sock *sk);
 void tcp_rto_arm(struct tcp_sock *sk);
 void tcp_rtt_sample(struct tcp_sock *sk, uint32_t rtt_us);
-uint32_t tcp_now_us(const struct tpa_worker *w);
 void tcp_keepalive_reset(struct tcp_sock *sk);
 
 /* tcp_cc_newreno.c */

@@ -12,11 +12,6 @@
 #include "trace.h"
 #include "tracepoints.h"
 
-uint32_t tcp_now_us(const struct tpa_worker *w)
-{
-	return (uint32_t)(w->now * 1000000 / tpa_tsc_hz);
-}
-
 static void sock_timer_fire(struct tpa_timer *t, uint64_t now);
 
 void tcp_timer_update(struct tcp_sock *sk)

@@ -82,7 +82,6 @@ struct tpa_worker {
 	int intr_epfd;		/* epoll fd on the RX queue's interrupt, -1 when unsupported */
 
 	struct tpa_worker_stats stats;
-	uint64_t last_busy_tsc;
 	uint8_t slept;		/* the last iteration ended in an idle sleep */
 	uint64_t run_tsc;	/* start of the previous iteration (cycle accounting only:
 				 * API calls move `now`, this stays the loop's own) */
