@@ -158,6 +158,7 @@ struct tcp_sock {
 	/* send queue: a ring of tx_desc, head = oldest unreleased */
 	struct tx_desc *txq;
 	uint32_t txq_size, txq_head, txq_tail;
+	uint32_t txq_hint;		/* desc the last lookup found (send cursor) */
 	uint32_t snd_queued;		/* bytes in the send queue not yet acked */
 	uint32_t snd_buf;
 

@@ -105,13 +105,24 @@ static uint32_t build_opts(struct tcp_sock *sk, uint8_t *p, int syn)
 	return (uint32_t)(p - s);
 }
 
-/* Index of the desc holding @p seq, scanning from the oldest. */
-static int txq_find(const struct tcp_sock *sk, uint32_t seq, uint32_t *idx)
+/*
+ * Index of the desc holding @p seq. New data is sent in sequence order, so
+ * the search starts at the desc the previous one ended in (txq_hint) and
+ * the cost per segment stays constant however many descs are in flight;
+ * a retransmission below the hint scans from the oldest.
+ */
+static int txq_find(struct tcp_sock *sk, uint32_t seq, uint32_t *idx)
 {
-	for (uint32_t i = sk->txq_head; i != sk->txq_tail; i++) {
+	uint32_t i = sk->txq_head;
+
+	if ((uint32_t)(sk->txq_hint - sk->txq_head) < (uint32_t)(sk->txq_tail - sk->txq_head) &&
+	    SEQ_GEQ(seq, sk->txq[sk->txq_hint & (sk->txq_size - 1)].seq))
+		i = sk->txq_hint;
+	for (; i != sk->txq_tail; i++) {
 		const struct tx_desc *d = &sk->txq[i & (sk->txq_size - 1)];
 		if (SEQ_GEQ(seq, d->seq) && SEQ_LT(seq, d->seq + d->len)) {
 			*idx = i;
+			sk->txq_hint = i;
 			return 0;
 		}
 	}
