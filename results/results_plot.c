@@ -76,10 +76,32 @@ static void res_gp_str(FILE *f, const char *s)
 }
 
 /* Render: the plot commands are in the "body" macro so both terminals share them. */
+/* Free the plot's state; @p remove: also delete its script, data and temp dir. */
+static void res_gp_done(struct res_gp *g, int remove)
+{
+	int i;
+
+	if (g->script) {
+		fclose(g->script);
+		g->script = NULL;
+	}
+	for (i = 0; i < g->ndata; i++) {
+		if (remove)
+			unlink(g->data[i]);
+		free(g->data[i]);
+	}
+	if (remove) {
+		unlink(g->script_path);
+		rmdir(g->dir);
+	}
+	free(g->data);
+	free(g->script_path);
+}
+
 static int res_gp_run(struct res_gp *g, const char *outbase)
 {
 	pid_t pid;
-	int st, rc = -1, i;
+	int st, rc = -1;
 	char *svg = res_fmt("%s.svg", outbase);
 
 	fprintf(g->script, "set terminal svg size " RES_PLOT_SIZE
@@ -103,16 +125,7 @@ static int res_gp_run(struct res_gp *g, const char *outbase)
 		rc = 0;
 	else
 		fprintf(stderr, "results: gnuplot failed for %s (script kept in %s)\n", outbase, g->dir);
-	if (rc == 0) {
-		for (i = 0; i < g->ndata; i++)
-			unlink(g->data[i]);
-		unlink(g->script_path);
-		rmdir(g->dir);
-	}
-	for (i = 0; i < g->ndata; i++)
-		free(g->data[i]);
-	free(g->data);
-	free(g->script_path);
+	res_gp_done(g, rc == 0);	/* a failed script stays for debugging */
 	free(svg);
 	return rc;
 }
@@ -175,10 +188,7 @@ int res_plot_spectrum(const char *outbase, const char *title, const char *const 
 	}
 	if (drawn == 0) {
 		fprintf(stderr, "results: %s: no latency histogram to plot\n", title);
-		fclose(g.script);
-		rmdir(g.dir);
-		free(g.script_path);
-		free(g.data);
+		res_gp_done(&g, 1);
 		free(paths);
 		return -1;
 	}
@@ -227,10 +237,7 @@ int res_plot_timeseries(const char *outbase, const char *title, const struct res
 	}
 	if (k == 0) {
 		fprintf(stderr, "results: %s: no per-second samples to plot\n", title);
-		fclose(g.script);
-		rmdir(g.dir);
-		free(g.script_path);
-		free(g.data);
+		res_gp_done(&g, 1);
 		free(paths);
 		return -1;
 	}
