@@ -101,14 +101,8 @@ int res_cmd_compare(int argc, char **argv)
 		return RES_EXIT_USAGE;
 	}
 	store = res_store_dir(store_opt);
-	if (res_set_resolve(&a, argv[optind], store) < 0 ||
-	    res_set_resolve(&b, argv[optind + 1], store) < 0)
+	if (res_set_resolve_pair(&a, &b, argv[optind], argv[optind + 1], store, "results") < 0)
 		goto out;
-	if (a.nc == 0 || b.nc == 0) {
-		fprintf(stderr, "results: %s: no tperf results found\n",
-			a.nc == 0 ? argv[optind] : argv[optind + 1]);
-		goto out;
-	}
 	worse = res_compare_print(&a, &b, glob, &o, json, stdout);
 	rc = fail && worse > 0 ? 1 : 0;
 out:

@@ -208,14 +208,8 @@ int res_cmd_gate(int argc, char **argv)
 		return RES_EXIT_USAGE;
 	}
 	store = res_store_dir(store_opt);
-	if (res_set_resolve(&a, argv[optind], store) < 0 ||
-	    res_set_resolve(&b, argv[optind + 1], store) < 0)
+	if (res_set_resolve_pair(&a, &b, argv[optind], argv[optind + 1], store, "perf-gate") < 0)
 		goto out;
-	if (a.nc == 0 || b.nc == 0) {
-		fprintf(stderr, "perf-gate: %s: no tperf results found\n",
-			a.nc == 0 ? argv[optind] : argv[optind + 1]);
-		goto out;
-	}
 	if (plots != NULL)
 		plot_dir = res_xstrdup(plots);
 	else if (res_is_dir(argv[optind + 1]))

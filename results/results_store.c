@@ -337,3 +337,15 @@ void res_store_list_free(struct res_store_commit *v, size_t n)
 		free(v[i].commit);
 	free(v);
 }
+
+int res_set_resolve_pair(struct res_set *base, struct res_set *cur, const char *base_arg,
+			 const char *cur_arg, const char *store, const char *tool)
+{
+	if (res_set_resolve(base, base_arg, store) < 0 || res_set_resolve(cur, cur_arg, store) < 0)
+		return -1;
+	if (base->nc == 0 || cur->nc == 0) {
+		fprintf(stderr, "%s: %s: no tperf results found\n", tool, base->nc == 0 ? base_arg : cur_arg);
+		return -1;
+	}
+	return 0;
+}

@@ -27,6 +27,13 @@ int res_run_capture(char *const argv[], char *buf, size_t len);
 int res_set_resolve(struct res_set *set, const char *arg, const char *store);
 
 /**
+ * Resolve the BASE and NEW sets of a comparison; both must hold results.
+ * Errors are reported prefixed with @p tool. 0, or -1.
+ */
+int res_set_resolve_pair(struct res_set *base, struct res_set *cur, const char *base_arg,
+			 const char *cur_arg, const char *store, const char *tool);
+
+/**
  * Copy (or with @p link, symlink) run @p run_dir into the store, under
  * @p commit (NULL: the manifest's commit, with "-dirty" for a dirty tree).
  * @return 0, or -1 with a message.
